@@ -1,0 +1,35 @@
+// anvil: one binary, one subcommand per product (load now; the ETL server and the lab later).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "load_command.hpp"
+#include "usage_error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"anvil: fast HTTP transform servers, and honest HTTP benchmarks"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "anvil 0.1.0");
+  int exit_code = 0;
+  anvil::cli::add_load_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line, one exit code, for every kind of bad input.
+    std::fprintf(stderr, "anvil: error: %s\n", e.what());
+    return anvil::cli::kExitUsage;
+  } catch (const anvil::cli::UsageError& e) {
+    std::fprintf(stderr, "anvil: error: %s\n", e.what());
+    return anvil::cli::kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anvil: error: %s\n", e.what());
+    return anvil::cli::kExitFailure;
+  }
+  return exit_code;
+}
