@@ -18,13 +18,15 @@ std::vector<int64_t> latencies(size_t n) {
   std::mt19937_64 rng(42);
   std::uniform_real_distribution<double> d(std::log(10.0), std::log(100'000.0));
   std::vector<int64_t> v(n);
-  for (auto& x : v) x = static_cast<int64_t>(std::exp(d(rng)));
+  for (auto& x : v)
+    x = static_cast<int64_t>(std::exp(d(rng)));
   return v;
 }
 
 Histogram filled(size_t n) {
   Histogram h;
-  for (int64_t v : latencies(n)) h.record(v);
+  for (int64_t v : latencies(n))
+    h.record(v);
   return h;
 }
 
@@ -44,7 +46,8 @@ BENCHMARK(BM_Record);
 void BM_ValueAtPercentile(benchmark::State& state) {
   const Histogram h = filled(1'000'000);
   const double p = static_cast<double>(state.range(0)) / 10.0;
-  for (auto _ : state) benchmark::DoNotOptimize(h.value_at_percentile(p));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(h.value_at_percentile(p));
 }
 BENCHMARK(BM_ValueAtPercentile)->Arg(500)->Arg(990)->Arg(999);
 
@@ -71,13 +74,15 @@ BENCHMARK(BM_Merge);
 
 void BM_EncodeBase64(benchmark::State& state) {
   const Histogram h = filled(1'000'000);
-  for (auto _ : state) benchmark::DoNotOptimize(anvil::metrics::encode_compressed_base64(h));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(anvil::metrics::encode_compressed_base64(h));
 }
 BENCHMARK(BM_EncodeBase64);
 
 void BM_DecodeBase64(benchmark::State& state) {
   const std::string text = anvil::metrics::encode_compressed_base64(filled(1'000'000));
-  for (auto _ : state) benchmark::DoNotOptimize(anvil::metrics::decode_compressed_base64(text));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(anvil::metrics::decode_compressed_base64(text));
 }
 BENCHMARK(BM_DecodeBase64);
 

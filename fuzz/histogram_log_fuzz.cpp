@@ -22,8 +22,8 @@ constexpr DecodeLimits kLimits{size_t{1} << 16};
 
 void check_round_trip(const DecodeResult& r) {
   if (r.error != DecodeError::ok) return;
-  const DecodeResult again =
-      anvil::metrics::try_decode_compressed(anvil::metrics::encode_compressed(*r.histogram), kLimits);
+  const DecodeResult again = anvil::metrics::try_decode_compressed(
+      anvil::metrics::encode_compressed(*r.histogram), kLimits);
   if (again.error != DecodeError::ok || !(*again.histogram == *r.histogram)) std::abort();
 }
 

@@ -77,8 +77,10 @@ std::vector<load::Stage> parse_stages(const std::string& text) {
   std::string item;
   while (std::getline(list, item, ',')) {
     const size_t colon = item.find(':');
-    auto target = colon == std::string::npos ? std::nullopt : core::parse_number(item.substr(colon + 1));
-    auto duration = colon == std::string::npos ? std::nullopt : core::parse_duration_ns(item.substr(0, colon));
+    auto target =
+        colon == std::string::npos ? std::nullopt : core::parse_number(item.substr(colon + 1));
+    auto duration =
+        colon == std::string::npos ? std::nullopt : core::parse_duration_ns(item.substr(0, colon));
     if (!target || !duration || *duration == 0) {
       throw UsageError("--stages item '" + item + "' must be DURATION:TARGET, e.g. 30s:200");
     }
@@ -96,7 +98,8 @@ load::LoadOptions build_options(const LoadFlags& f) {
   o.url = *url;
 
   if (f.threads < 1 || f.threads > 1024) throw UsageError("--threads must be 1..1024");
-  if (f.connections < 1 || f.connections > 1'000'000) throw UsageError("--connections must be 1..1000000");
+  if (f.connections < 1 || f.connections > 1'000'000)
+    throw UsageError("--connections must be 1..1000000");
   if (f.pipeline < 1 || f.pipeline > load::kMaxPipelineDepth) {
     throw UsageError("--pipeline must be 1.." + std::to_string(load::kMaxPipelineDepth));
   }
@@ -105,7 +108,8 @@ load::LoadOptions build_options(const LoadFlags& f) {
   o.pipeline = f.pipeline;
   o.keepalive = !f.no_keepalive;
   o.insecure = f.insecure;
-  if (o.pipeline > 1 && !o.keepalive) throw UsageError("--pipeline needs keep-alive (drop --no-keepalive)");
+  if (o.pipeline > 1 && !o.keepalive)
+    throw UsageError("--pipeline needs keep-alive (drop --no-keepalive)");
 
   o.warmup_ns = duration_flag("--warmup", f.warmup, true);
   o.timeout_ns = duration_flag("--timeout", f.timeout, false);
@@ -123,12 +127,14 @@ load::LoadOptions build_options(const LoadFlags& f) {
 
   if (!f.rate.empty()) {
     auto rate = core::parse_number(f.rate);
-    if (!rate || *rate <= 0 || *rate > 1e8) throw UsageError("--rate '" + f.rate + "' must be a number of requests/s in (0, 1e8]");
+    if (!rate || *rate <= 0 || *rate > 1e8)
+      throw UsageError("--rate '" + f.rate + "' must be a number of requests/s in (0, 1e8]");
     o.mode = load::Mode::rate;
     o.rate = *rate;
   }
   if (f.users > 0) {
-    if (o.mode == load::Mode::rate) throw UsageError("--users and --rate are different modes: choose one");
+    if (o.mode == load::Mode::rate)
+      throw UsageError("--users and --rate are different modes: choose one");
     o.mode = load::Mode::users;
     o.users = f.users;
     const size_t dots = f.think.find("..");
@@ -136,22 +142,26 @@ load::LoadOptions build_options(const LoadFlags& f) {
     const std::string high = dots == std::string::npos ? f.think : f.think.substr(dots + 2);
     o.think_min_ns = duration_flag("--think", low, true);
     o.think_max_ns = duration_flag("--think", high, true);
-    if (o.think_max_ns < o.think_min_ns) throw UsageError("--think '" + f.think + "': the upper bound is below the lower");
+    if (o.think_max_ns < o.think_min_ns)
+      throw UsageError("--think '" + f.think + "': the upper bound is below the lower");
     if (f.spawn_rate < 0) throw UsageError("--spawn-rate must be >= 0");
     o.spawn_rate = f.spawn_rate;
   } else if (f.users < 0) {
     throw UsageError("--users must be positive");
   }
   if (!o.stages.empty()) {
-    if (o.mode == load::Mode::closed) throw UsageError("--stages ramps --rate or --users: give one of them");
+    if (o.mode == load::Mode::closed)
+      throw UsageError("--stages ramps --rate or --users: give one of them");
     if (!f.duration.empty()) throw UsageError("--stages sets the duration: drop --duration");
     if (o.measured_ns() <= 0) throw UsageError("--warmup must be shorter than the stages");
     for (const auto& s : o.stages) {
-      if (o.mode == load::Mode::users && s.target > 1'000'000) throw UsageError("--stages: at most 1000000 users");
+      if (o.mode == load::Mode::users && s.target > 1'000'000)
+        throw UsageError("--stages: at most 1000000 users");
     }
     if (o.mode == load::Mode::users) {
       double peak = 0;
-      for (const auto& s : o.stages) peak = std::max(peak, s.target);
+      for (const auto& s : o.stages)
+        peak = std::max(peak, s.target);
       o.users = std::max(o.users, static_cast<int>(peak + 0.999));
     }
   }
@@ -159,14 +169,15 @@ load::LoadOptions build_options(const LoadFlags& f) {
     if (o.users < o.threads) o.threads = o.users;  // a thread with no user would idle
     o.connections = o.users;
   } else if (o.connections < o.threads) {
-    throw UsageError("--connections (" + std::to_string(o.connections) + ") must be >= --threads (" +
-                     std::to_string(o.threads) + ")");
+    throw UsageError("--connections (" + std::to_string(o.connections) +
+                     ") must be >= --threads (" + std::to_string(o.threads) + ")");
   }
 
   // The request mix: a file, or one request from the flags.
   if (!f.requests_file.empty()) {
     if (!f.body.empty() || !f.body_file.empty() || !f.forms.empty() || !f.method.empty()) {
-      throw UsageError("--requests-file describes every request: drop --method/--body/--body-file/--form");
+      throw UsageError(
+          "--requests-file describes every request: drop --method/--body/--body-file/--form");
     }
     try {
       o.requests = load::load_request_file(f.requests_file);
@@ -184,7 +195,8 @@ load::LoadOptions build_options(const LoadFlags& f) {
       std::vector<http::FormField> fields;
       for (const auto& form : f.forms) {
         const size_t eq = form.find('=');
-        if (eq == std::string::npos || eq == 0) throw UsageError("--form '" + form + "' must be name=value or name=@file");
+        if (eq == std::string::npos || eq == 0)
+          throw UsageError("--form '" + form + "' must be name=value or name=@file");
         http::FormField field;
         field.name = form.substr(0, eq);
         std::string value = form.substr(eq + 1);
@@ -205,7 +217,8 @@ load::LoadOptions build_options(const LoadFlags& f) {
     }
     for (const auto& header : f.headers) {
       const size_t colon = header.find(':');
-      if (colon == std::string::npos || colon == 0) throw UsageError("--header '" + header + "' must be 'Name: value'");
+      if (colon == std::string::npos || colon == 0)
+        throw UsageError("--header '" + header + "' must be 'Name: value'");
       std::string value = header.substr(colon + 1);
       const size_t first = value.find_first_not_of(" \t");
       value = first == std::string::npos ? "" : value.substr(first);
@@ -263,8 +276,8 @@ int run(const LoadFlags& flags) {
   int code = 0;
   for (const auto& t : options.thresholds) {
     if (!load::threshold_holds(t, result)) {
-      std::fprintf(stderr, "anvil: threshold breached: %s (measured %g)\n", t.text.c_str(),
-                   load::measured_value(t, result));
+      std::fprintf(stderr, "anvil: threshold breached: %s (measured %s)\n", t.text.c_str(),
+                   load::format_measured(t, load::measured_value(t, result)).c_str());
       code = kExitThreshold;
     }
   }
@@ -275,31 +288,45 @@ int run(const LoadFlags& flags) {
 
 void add_load_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<LoadFlags>();
-  CLI::App* cmd = app.add_subcommand("load", "Generate HTTP load against URL and report throughput, latency and errors");
-  cmd->add_option("url", flags->url, "Target, e.g. http://127.0.0.1:8080/ or https://[::1]:8443/x")->required();
+  CLI::App* cmd = app.add_subcommand(
+      "load", "Generate HTTP load against URL and report throughput, latency and errors");
+  cmd->add_option("url", flags->url, "Target, e.g. http://127.0.0.1:8080/ or https://[::1]:8443/x")
+      ->required();
   cmd->add_option("-t,--threads", flags->threads, "Event-loop threads (default 1)");
-  cmd->add_option("-c,--connections", flags->connections, "Connections, split over threads (default 64)");
-  cmd->add_option("-d,--duration", flags->duration, "Measured duration, e.g. 10s, 2m (default 10s)");
+  cmd->add_option("-c,--connections", flags->connections,
+                  "Connections, split over threads (default 64)");
+  cmd->add_option("-d,--duration", flags->duration,
+                  "Measured duration, e.g. 10s, 2m (default 10s)");
   cmd->add_option("-n,--requests", flags->requests, "Send exactly N requests, then stop");
-  cmd->add_option("-R,--rate", flags->rate, "Constant rate in requests/s over all threads (open loop)");
+  cmd->add_option("-R,--rate", flags->rate,
+                  "Constant rate in requests/s over all threads (open loop)");
   cmd->add_option("--users", flags->users, "Think-time users (closed loop per user)");
-  cmd->add_option("--think", flags->think, "Think time between a user's requests, A..B uniform (e.g. 100ms..500ms)");
-  cmd->add_option("--spawn-rate", flags->spawn_rate, "Users started per second (default: all at once)");
+  cmd->add_option("--think", flags->think,
+                  "Think time between a user's requests, A..B uniform (e.g. 100ms..500ms)");
+  cmd->add_option("--spawn-rate", flags->spawn_rate,
+                  "Users started per second (default: all at once)");
   cmd->add_option("--stages", flags->stages, "Ramp the rate or users: 10s:50,30s:200,10s:0");
   cmd->add_option("--warmup", flags->warmup, "Run this long first without counting (default 0s)");
   cmd->add_option("--timeout", flags->timeout, "Per request and per connect (default 5s)");
   cmd->add_option("-m,--method", flags->method, "HTTP method (default GET, POST with a body)");
-  cmd->add_option("-H,--header", flags->headers, "Request header 'Name: value' (repeatable)")->allow_extra_args(false);
+  cmd->add_option("-H,--header", flags->headers, "Request header 'Name: value' (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--body", flags->body, "Request body text");
   cmd->add_option("--body-file", flags->body_file, "Request body from a file");
-  cmd->add_option("--form", flags->forms, "multipart/form-data field name=value or name=@file (repeatable)")->allow_extra_args(false);
-  cmd->add_option("--requests-file", flags->requests_file, "A weighted request mix (TOML; see docs/load.md)");
+  cmd->add_option("--form", flags->forms,
+                  "multipart/form-data field name=value or name=@file (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--requests-file", flags->requests_file,
+                  "A weighted request mix (TOML; see docs/load.md)");
   cmd->add_flag("--no-keepalive", flags->no_keepalive, "A new connection for every request");
   cmd->add_option("--pipeline", flags->pipeline, "Requests in flight per connection (closed loop)");
   cmd->add_flag("-k,--insecure", flags->insecure, "Accept any TLS certificate");
   cmd->add_option("--json", flags->json_path, "Write the result as JSON to FILE ('-' for stdout)");
-  cmd->add_option("--hlog", flags->hlog_path, "Write per-second latency histograms (HdrHistogram log)");
-  cmd->add_option("--threshold", flags->thresholds, "Fail (exit 3) unless e.g. 'p99<200ms', 'errors<1%', 'rps>1000'")->allow_extra_args(false);
+  cmd->add_option("--hlog", flags->hlog_path,
+                  "Write per-second latency histograms (HdrHistogram log)");
+  cmd->add_option("--threshold", flags->thresholds,
+                  "Fail (exit 3) unless e.g. 'p99<200ms', 'errors<1%', 'rps>1000'")
+      ->allow_extra_args(false);
   cmd->add_flag("--latency", flags->latency, "Print the full percentile spectrum");
   cmd->add_flag("--no-progress", flags->no_progress, "No live progress line");
   cmd->callback([flags, &exit_code] { exit_code = run(*flags); });

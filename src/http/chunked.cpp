@@ -6,7 +6,8 @@
 
 namespace anvil::http {
 
-void ChunkedDecoder::reset(uint64_t max_chunk_size, size_t max_trailer_bytes) noexcept {
+void ChunkedDecoder::reset(uint64_t max_chunk_size, size_t max_trailer_bytes,
+                           uint64_t max_body) noexcept {
   state_ = State::size_first;
   error_ = ParseError::none;
   chunk_size_ = 0;
@@ -15,6 +16,7 @@ void ChunkedDecoder::reset(uint64_t max_chunk_size, size_t max_trailer_bytes) no
   trailer_bytes_ = 0;
   max_chunk_size_ = max_chunk_size;
   max_trailer_bytes_ = max_trailer_bytes;
+  max_body_ = max_body;
 }
 
 ChunkedDecoder::Result ChunkedDecoder::fail(ParseError error, size_t consumed) noexcept {
@@ -140,6 +142,8 @@ ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view input) noexcept {
         break;
       case State::size_lf:
         if (c != '\n') return fail(ParseError::bad_chunk_size, i);
+        // body_bytes_ counts every earlier chunk in full: their data has all been returned.
+        if (chunk_size_ > max_body_ - body_bytes_) return fail(ParseError::body_too_large, i);
         line_bytes_ = 0;
         state_ = chunk_size_ == 0 ? State::trailer_line_start : State::data;
         continue;

@@ -9,34 +9,70 @@ namespace anvil::http {
 
 const char* to_string(ParseError error) noexcept {
   switch (error) {
-    case ParseError::none: return "none";
-    case ParseError::bad_status_line: return "bad_status_line";
-    case ParseError::bad_version: return "bad_version";
-    case ParseError::bad_status_code: return "bad_status_code";
-    case ParseError::bad_header_name: return "bad_header_name";
-    case ParseError::bad_header_value: return "bad_header_value";
-    case ParseError::obs_fold: return "obs_fold";
-    case ParseError::bare_cr: return "bare_cr";
-    case ParseError::too_many_headers: return "too_many_headers";
-    case ParseError::head_too_large: return "head_too_large";
-    case ParseError::bad_content_length: return "bad_content_length";
-    case ParseError::conflicting_content_length: return "conflicting_content_length";
-    case ParseError::bad_transfer_encoding: return "bad_transfer_encoding";
-    case ParseError::bad_chunk_size: return "bad_chunk_size";
-    case ParseError::bad_chunk_extension: return "bad_chunk_extension";
-    case ParseError::bad_chunk_terminator: return "bad_chunk_terminator";
-    case ParseError::bad_trailer: return "bad_trailer";
-    case ParseError::truncated_body: return "truncated_body";
+    case ParseError::none:
+      return "none";
+    case ParseError::bad_status_line:
+      return "bad_status_line";
+    case ParseError::bad_version:
+      return "bad_version";
+    case ParseError::bad_status_code:
+      return "bad_status_code";
+    case ParseError::bad_header_name:
+      return "bad_header_name";
+    case ParseError::bad_header_value:
+      return "bad_header_value";
+    case ParseError::obs_fold:
+      return "obs_fold";
+    case ParseError::bare_cr:
+      return "bare_cr";
+    case ParseError::too_many_headers:
+      return "too_many_headers";
+    case ParseError::head_too_large:
+      return "head_too_large";
+    case ParseError::bad_content_length:
+      return "bad_content_length";
+    case ParseError::conflicting_content_length:
+      return "conflicting_content_length";
+    case ParseError::bad_transfer_encoding:
+      return "bad_transfer_encoding";
+    case ParseError::bad_chunk_size:
+      return "bad_chunk_size";
+    case ParseError::bad_chunk_extension:
+      return "bad_chunk_extension";
+    case ParseError::bad_chunk_terminator:
+      return "bad_chunk_terminator";
+    case ParseError::bad_trailer:
+      return "bad_trailer";
+    case ParseError::truncated_body:
+      return "truncated_body";
+    case ParseError::bad_request_line:
+      return "bad_request_line";
+    case ParseError::bad_request_target:
+      return "bad_request_target";
+    case ParseError::request_line_too_long:
+      return "request_line_too_long";
+    case ParseError::bad_host:
+      return "bad_host";
+    case ParseError::conflicting_framing:
+      return "conflicting_framing";
+    case ParseError::unsupported_transfer_coding:
+      return "unsupported_transfer_coding";
+    case ParseError::body_too_large:
+      return "body_too_large";
   }
   return "unknown";
 }
 
 const char* to_string(BodyFraming framing) noexcept {
   switch (framing) {
-    case BodyFraming::none: return "none";
-    case BodyFraming::content_length: return "content_length";
-    case BodyFraming::chunked: return "chunked";
-    case BodyFraming::until_close: return "until_close";
+    case BodyFraming::none:
+      return "none";
+    case BodyFraming::content_length:
+      return "content_length";
+    case BodyFraming::chunked:
+      return "chunked";
+    case BodyFraming::until_close:
+      return "until_close";
   }
   return "unknown";
 }
@@ -74,7 +110,8 @@ ParseError parse_field_line(std::string_view line, Header& out) noexcept {
   // RFC 9112 §5.2: obs-fold is deprecated; we reject it rather than unfold.
   if (syntax::is_ows(line[0])) return ParseError::obs_fold;
   size_t i = 0;
-  while (i < line.size() && syntax::is_tchar(line[i])) ++i;
+  while (i < line.size() && syntax::is_tchar(line[i]))
+    ++i;
   // RFC 9112 §5.1: no whitespace between the field name and the colon.
   if (i == 0 || i == line.size() || line[i] != ':') return ParseError::bad_header_name;
   out.name = line.substr(0, i);
@@ -131,6 +168,7 @@ ParseError FramingFields::observe(const Header& header) noexcept {
     syntax::for_each_list_element(header.value, [&](std::string_view option) {
       if (syntax::iequals_lower(option, "close")) connection_close = true;
       if (syntax::iequals_lower(option, "keep-alive")) connection_keep_alive = true;
+      if (syntax::iequals_lower(option, "upgrade")) connection_upgrade = true;
     });
   }
   return ParseError::none;

@@ -79,7 +79,8 @@ std::string serialize_request(const RequestSpec& spec, const Url& url, bool keep
   };
   // RFC 9110 §7.2: Host comes first.
   if (!has_host) field("Host", url.host_header());
-  for (const auto& [name, value] : spec.headers) field(name, value);
+  for (const auto& [name, value] : spec.headers)
+    field(name, value);
   if (!has_agent) field("User-Agent", "anvil/0.1");
   // RFC 9110 §8.6: a user agent should send Content-Length for methods that define a body,
   // even when it is 0, or servers wait for a body (or reject with 411).

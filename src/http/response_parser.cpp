@@ -148,7 +148,8 @@ ParseError ResponseParser::scan_lines(std::string_view head, size_t& head_size) 
   const char* p = head.data();
   size_t i = scan_;
   while (i < limit) {
-    while (i < limit && syntax::is_field_char(p[i])) ++i;
+    while (i < limit && syntax::is_field_char(p[i]))
+      ++i;
     if (i >= limit) break;
     if (p[i] == '\r') {
       if (i + 1 >= limit) break;

@@ -111,8 +111,8 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
     if (host.empty()) return reject(error, "URL " + quoted + " has no host");
     for (char c : host) {
       if (!is_host_char(c)) {
-        return reject(error, "URL " + quoted + ": invalid character '" + std::string(1, c) +
-                                 "' in host");
+        return reject(error,
+                      "URL " + quoted + ": invalid character '" + std::string(1, c) + "' in host");
       }
     }
     url.host = std::string(host);

@@ -50,6 +50,9 @@ class Connection final : public core::IoHandler {
   int in_flight() const noexcept { return count_; }
   const InFlight& oldest() const noexcept { return ring_[head_]; }
   int64_t connect_started_ns() const noexcept { return connect_started_ns_; }
+  // Rate mode: since when the connection has been free for a new request.
+  int64_t available_since_ns() const noexcept { return available_since_ns_; }
+  void set_available_since(int64_t ns) noexcept { available_since_ns_ = ns; }
 
  private:
   bool connect(int64_t now);
@@ -70,6 +73,7 @@ class Connection final : public core::IoHandler {
   SSL* ssl_ = nullptr;
   bool writing_ = false;  // EPOLLOUT registered
   int64_t connect_started_ns_ = 0;
+  int64_t available_since_ns_ = 0;
 
   std::array<InFlight, kMaxPipeline> ring_{};
   int head_ = 0;

@@ -1,6 +1,7 @@
 #include "anvil/load/threshold.hpp"
 
 #include <array>
+#include <cstdio>
 
 #include "anvil/core/units.hpp"
 
@@ -48,7 +49,8 @@ std::optional<Threshold> parse_threshold(std::string_view text, std::string& err
   std::string_view value = text.substr(op_at + t.op.size());
   if (find_latency_metric(t.metric) != nullptr) {
     auto ns = core::parse_duration_ns(value);
-    if (!ns || value.empty() || (value.back() != 's' && value.back() != 'm' && value.back() != 'h')) {
+    if (!ns || value.empty() ||
+        (value.back() != 's' && value.back() != 'm' && value.back() != 'h')) {
       error = "threshold '" + t.text + "': latency needs a value with a unit (us, ms, s)";
       return std::nullopt;
     }
@@ -92,6 +94,19 @@ double measured_value(const Threshold& t, const LoadResult& result) {
     return static_cast<double>(result.counters.failed() + result.counters.status_range(400, 599));
   }
   return result.rps();
+}
+
+std::string format_measured(const Threshold& t, double value) {
+  char text[64];
+  if (find_latency_metric(t.metric) != nullptr) return core::format_latency_us(value);
+  if (t.metric == "errors" && t.percent) {
+    std::snprintf(text, sizeof text, "%.2f%%", value * 100);
+  } else if (t.metric == "errors") {
+    std::snprintf(text, sizeof text, "%.0f", value);
+  } else {
+    std::snprintf(text, sizeof text, "%.1f req/s", value);
+  }
+  return text;
 }
 
 bool threshold_holds(const Threshold& t, const LoadResult& result) {

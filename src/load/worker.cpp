@@ -36,9 +36,11 @@ Worker::Worker(const RunContext& context, const WorkerShare& share)
   }
   if (options_.mode == Mode::rate) {
     schedule_.emplace(*context.profile, share.index, share.count);
-    for (int i = count - 1; i >= 0; --i) unopened_.push_back(static_cast<uint32_t>(i));
+    for (int i = count - 1; i >= 0; --i)
+      unopened_.push_back(static_cast<uint32_t>(i));
   }
-  sweep_interval_ns_ = std::clamp<int64_t>(options_.timeout_ns / 4, core::kNsPerMs, 100 * core::kNsPerMs);
+  sweep_interval_ns_ =
+      std::clamp<int64_t>(options_.timeout_ns / 4, core::kNsPerMs, 100 * core::kNsPerMs);
 }
 
 Worker::~Worker() = default;
@@ -63,13 +65,17 @@ void Worker::sleep_until(Connection& c, int64_t at_ns) {
 void Worker::start_all(int64_t now) {
   switch (options_.mode) {
     case Mode::closed:
-      for (auto& c : connections_) on_ready(*c, now);
+      for (auto& c : connections_)
+        on_ready(*c, now);
       break;
-    case Mode::rate: dispatch_due(now); break;
+    case Mode::rate:
+      dispatch_due(now);
+      break;
     case Mode::users:
       // User u (global index) starts when the ramp's level first exceeds u; polling at wake-up
       // keeps stages and spawn rate in one rule.
-      for (auto& c : connections_) sleep_until(*c, now);
+      for (auto& c : connections_)
+        sleep_until(*c, now);
       break;
   }
 }
@@ -88,6 +94,7 @@ void Worker::on_ready(Connection& c, int64_t now) {
       }
       break;
     case Mode::rate:
+      c.set_available_since(now);
       if (c.state() == Connection::State::closed) {
         unopened_.push_back(c.id());
       } else {
@@ -99,7 +106,8 @@ void Worker::on_ready(Connection& c, int64_t now) {
       if (c.in_flight() > 0) break;
       const int64_t span = options_.think_max_ns - options_.think_min_ns;
       const int64_t think =
-          options_.think_min_ns + (span > 0 ? static_cast<int64_t>(random_() % static_cast<uint64_t>(span + 1)) : 0);
+          options_.think_min_ns +
+          (span > 0 ? static_cast<int64_t>(random_() % static_cast<uint64_t>(span + 1)) : 0);
       sleep_until(c, now + think);
       break;
     }
@@ -108,13 +116,17 @@ void Worker::on_ready(Connection& c, int64_t now) {
 
 void Worker::on_failed(Connection& c, int64_t now) {
   switch (options_.mode) {
-    case Mode::closed: sleep_until(c, now + kReconnectBackoffNs); break;
+    case Mode::closed:
+      sleep_until(c, now + kReconnectBackoffNs);
+      break;
     case Mode::rate:
       // The slot may connect again for a later request; back off so a refusing server is not
       // hammered by reconnects faster than the schedule.
       sleep_until(c, now + kReconnectBackoffNs);
       break;
-    case Mode::users: on_ready(c, now); break;
+    case Mode::users:
+      on_ready(c, now);
+      break;
   }
 }
 
@@ -125,6 +137,7 @@ void Worker::on_wakeup(Connection& c, int64_t now) {
       break;
     case Mode::rate:
       if (c.state() == Connection::State::closed && c.in_flight() == 0) {
+        c.set_available_since(now);
         unopened_.push_back(c.id());
         dispatch_due(now);
       }
@@ -132,8 +145,9 @@ void Worker::on_wakeup(Connection& c, int64_t now) {
     case Mode::users: {
       if (!may_send()) break;
       const int64_t t = now - context_.start_ns;
-      const uint64_t global_user = static_cast<uint64_t>(share_.index) +
-                                   static_cast<uint64_t>(c.id()) * static_cast<uint64_t>(share_.count);
+      const uint64_t global_user =
+          static_cast<uint64_t>(share_.index) +
+          static_cast<uint64_t>(c.id()) * static_cast<uint64_t>(share_.count);
       if (static_cast<double>(global_user) < context_.profile->level_at(t)) {
         send(c, now, now);
       } else {
@@ -148,11 +162,13 @@ void Worker::on_wakeup(Connection& c, int64_t now) {
 void Worker::dispatch_due(int64_t now) {
   while (may_send()) {
     const int64_t due_offset = schedule_->peek();
-    if (due_offset < 0) {
-      stopping_ = true;  // the profile has ended
+    const int64_t due = context_.start_ns + due_offset;
+    if (due_offset < 0 || due >= context_.end_ns) {
+      // The schedule is over. Requests that fell due before the end are still sent (they are
+      // queued behind a stall, and their latency is part of the truth); nothing later is.
+      schedule_done_ = true;
       return;
     }
-    const int64_t due = context_.start_ns + due_offset;
     if (due > now) return;
     if (now - due > options_.timeout_ns) {
       // Queued longer than the timeout without a free connection: the user gave up.
@@ -166,19 +182,17 @@ void Worker::dispatch_due(int64_t now) {
       continue;
     }
     Connection* c = nullptr;
-    bool was_idle = false;
     while (!idle_.empty() && c == nullptr) {
       Connection* candidate = connections_[idle_.back()].get();
       idle_.pop_back();
-      if (candidate->state() != Connection::State::closed && candidate->in_flight() == 0) {
+      if (candidate->state() != Connection::State::closed && candidate->in_flight() == 0)
         c = candidate;
-        was_idle = true;
-      }
     }
     while (c == nullptr && !unopened_.empty()) {
       Connection* candidate = connections_[unopened_.back()].get();
       unopened_.pop_back();
-      if (candidate->state() == Connection::State::closed && candidate->in_flight() == 0) c = candidate;
+      if (candidate->state() == Connection::State::closed && candidate->in_flight() == 0)
+        c = candidate;
     }
     if (c == nullptr) {
       // Every connection is busy: the request waits, and its latency keeps counting from the
@@ -186,7 +200,9 @@ void Worker::dispatch_due(int64_t now) {
       ++result_.queued_sends;
       return;
     }
-    if (was_idle && now - due > kLateSendNs) ++result_.late_sends;
+    // Late by the client's own fault only if a connection was already free when the request
+    // fell due; a request that waited for a connection is the server's queue, not ours.
+    if (c->available_since_ns() <= due && now - due > kLateSendNs) ++result_.late_sends;
     schedule_->advance();
     send(*c, due, now);
   }
@@ -194,7 +210,8 @@ void Worker::dispatch_due(int64_t now) {
 
 void Worker::sweep_timeouts(int64_t now) {
   for (auto& c : connections_) {
-    if (c->state() == Connection::State::connecting || c->state() == Connection::State::handshaking) {
+    if (c->state() == Connection::State::connecting ||
+        c->state() == Connection::State::handshaking) {
       if (now - c->connect_started_ns() > options_.timeout_ns) c->fail(ErrorClass::connect, now);
     } else if (c->in_flight() > 0 && now - c->oldest().sent_ns > options_.timeout_ns) {
       c->fail(ErrorClass::timeout, now);
@@ -206,11 +223,12 @@ bool Worker::finished(int64_t now) const noexcept {
   if (context_.stop->load(std::memory_order_relaxed)) return true;
   if (share_.requests && sent_ >= *share_.requests && in_flight_ == 0) return true;
   if (now >= context_.end_ns) {
-    // Open loop drains what it sent (their latency is part of the truth); closed loops stop.
-    if (options_.mode != Mode::rate || in_flight_ == 0) return true;
+    // Open loop drains what fell due in the window (their latency is part of the truth);
+    // closed loops stop at once, as wrk does.
+    if (options_.mode != Mode::rate || (schedule_done_ && in_flight_ == 0)) return true;
     return now >= context_.end_ns + options_.timeout_ns;
   }
-  if (options_.mode == Mode::rate && stopping_ && in_flight_ == 0) return true;
+  if (options_.mode == Mode::rate && schedule_done_ && in_flight_ == 0) return true;
   return false;
 }
 
@@ -243,7 +261,8 @@ void Worker::run() {
   start_all(now);
   while (true) {
     now = core::monotonic_ns();
-    if (now >= context_.end_ns) stopping_ = true;
+    // Open loop stops by its schedule (dispatch_due); the others stop sending at the end.
+    if (now >= context_.end_ns && options_.mode != Mode::rate) stopping_ = true;
     if (finished(now)) break;
     loop_.run_once(next_deadline(now));
     now = core::monotonic_ns();
@@ -263,7 +282,8 @@ void Worker::run() {
     progress_errors.store(result_.counters.failed(), std::memory_order_relaxed);
   }
   if (!options_.hlog_path.empty() && interval_.count() > 0) result_.intervals.push_back(interval_);
-  for (auto& c : connections_) c->close();
+  for (auto& c : connections_)
+    c->close();
 }
 
 }  // namespace anvil::load

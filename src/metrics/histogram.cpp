@@ -17,7 +17,9 @@ struct Layout {
   size_t counts_length;
 };
 
-int floor_log2(uint64_t v) { return 63 - std::countl_zero(v); }
+int floor_log2(uint64_t v) {
+  return 63 - std::countl_zero(v);
+}
 
 // Bucket layout as HdrHistogram defines it: sub-buckets resolve 2 * 10^digits distinct values
 // with unit precision, each further bucket doubles the value range at half the resolution.
@@ -25,12 +27,13 @@ Layout layout_for(int64_t lowest, int64_t highest, int digits) {
   Layout l{};
   l.unit_magnitude = floor_log2(static_cast<uint64_t>(lowest));
   int64_t single_unit_resolution = 2;
-  for (int i = 0; i < digits; ++i) single_unit_resolution *= 10;
+  for (int i = 0; i < digits; ++i)
+    single_unit_resolution *= 10;
   // ceil(log2(2 * 10^digits)); never a power of two, so floor + 1.
   const int sub_bucket_count_magnitude =
       floor_log2(static_cast<uint64_t>(single_unit_resolution)) + 1;
-  l.sub_bucket_half_count_magnitude = sub_bucket_count_magnitude > 1 ? sub_bucket_count_magnitude - 1
-                                                                      : 0;
+  l.sub_bucket_half_count_magnitude =
+      sub_bucket_count_magnitude > 1 ? sub_bucket_count_magnitude - 1 : 0;
   l.sub_bucket_count = 1 << (l.sub_bucket_half_count_magnitude + 1);
   uint64_t smallest_untrackable = static_cast<uint64_t>(l.sub_bucket_count) << l.unit_magnitude;
   int buckets = 1;
@@ -65,12 +68,18 @@ int64_t rank_at_percentile(double p, int64_t total) {
 bool Histogram::valid_parameters(int64_t lowest, int64_t highest, int digits) noexcept {
   if (lowest < 1 || digits < 1 || digits > 5) return false;
   if (lowest > INT64_MAX / 2 || highest < 2 * lowest) return false;
-  // Same bound as HdrHistogram: the largest sub-bucket value must fit in 63 bits.
-  const Layout l = layout_for(lowest, highest, digits);
-  return l.unit_magnitude + l.sub_bucket_half_count_magnitude <= 61;
+  // Same bound as HdrHistogram: the largest sub-bucket value must fit in 63 bits. Checked from
+  // the magnitudes alone, before layout_for() shifts by them.
+  int64_t single_unit_resolution = 2;
+  for (int i = 0; i < digits; ++i)
+    single_unit_resolution *= 10;
+  const int sub_bucket_half_count_magnitude =
+      floor_log2(static_cast<uint64_t>(single_unit_resolution));
+  return floor_log2(static_cast<uint64_t>(lowest)) + sub_bucket_half_count_magnitude <= 61;
 }
 
 size_t Histogram::counts_length_for(int64_t lowest, int64_t highest, int digits) noexcept {
+  if (!valid_parameters(lowest, highest, digits)) return 0;
   return layout_for(lowest, highest, digits).counts_length;
 }
 
@@ -118,7 +127,8 @@ void Histogram::merge(const Histogram& other) {
   if (!same_layout(other)) {
     throw std::invalid_argument("Histogram::merge: histograms have different bucket layouts");
   }
-  for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+  for (size_t i = 0; i < counts_.size(); ++i)
+    counts_[i] += other.counts_[i];
   total_count_ += other.total_count_;
   saturated_ += other.saturated_;
   min_ = std::min(min_, other.min_);
@@ -189,7 +199,9 @@ int64_t Histogram::min() const noexcept {
   return total_count_ == 0 ? 0 : lowest_equivalent(min_);
 }
 
-int64_t Histogram::max() const noexcept { return max_ == 0 ? 0 : highest_equivalent(max_); }
+int64_t Histogram::max() const noexcept {
+  return max_ == 0 ? 0 : highest_equivalent(max_);
+}
 
 double Histogram::mean() const noexcept {
   if (total_count_ == 0) return 0.0;
@@ -221,17 +233,18 @@ void Histogram::values_at_percentiles(std::span<const double> ps,
                                       std::span<int64_t> out) const noexcept {
   const size_t n = std::min(ps.size(), out.size());
   size_t next = 0;
-  if (total_count_ == 0) {
+  if (total_count_ == 0 || n == 0) {
     std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), 0);
     return;
   }
   int64_t cumulative = 0;
+  int64_t target = rank_at_percentile(ps[0], total_count_);
   for (size_t i = 0; i < counts_.size() && next < n; ++i) {
     cumulative += counts_[i];
-    while (next < n && cumulative >= rank_at_percentile(ps[next], total_count_)) {
+    while (next < n && cumulative >= target) {
       const int64_t v = value_from_index(i);
       out[next] = ps[next] > 0.0 ? highest_equivalent(v) : lowest_equivalent(v);
-      ++next;
+      if (++next < n) target = rank_at_percentile(ps[next], total_count_);
     }
   }
 }

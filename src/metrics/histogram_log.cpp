@@ -23,21 +23,26 @@ namespace {
 constexpr uint32_t kEncodingCookieBase = 0x1c849303;
 constexpr uint32_t kCompressionCookieBase = 0x1c849304;
 constexpr uint32_t kCookieLane = 0x10;
-constexpr uint32_t cookie_base(uint32_t cookie) { return cookie & ~uint32_t{0xf0}; }
+constexpr uint32_t cookie_base(uint32_t cookie) {
+  return cookie & ~uint32_t{0xf0};
+}
 
 constexpr size_t kOuterHeaderBytes = 8;
 constexpr size_t kPayloadHeaderBytes = 40;
 constexpr size_t kMaxVarintBytes = 9;
 
 void put_be(std::vector<uint8_t>& out, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  for (int i = bytes - 1; i >= 0; --i)
+    out.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 void store_be32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * (3 - i)));
+  for (int i = 0; i < 4; ++i)
+    p[i] = static_cast<uint8_t>(v >> (8 * (3 - i)));
 }
 uint64_t get_be(const uint8_t* p, int bytes) {
   uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | p[i];
+  for (int i = 0; i < bytes; ++i)
+    v = (v << 8) | p[i];
   return v;
 }
 
@@ -131,14 +136,17 @@ class Inflater {
   bool ended_ = false;
 };
 
-DecodeResult fail(DecodeError e) { return DecodeResult{e, std::nullopt}; }
+DecodeResult fail(DecodeError e) {
+  return DecodeResult{e, std::nullopt};
+}
 
 constexpr std::string_view kBase64Alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 constexpr std::array<int8_t, 256> make_base64_table() {
   std::array<int8_t, 256> t{};
-  for (auto& v : t) v = -1;
+  for (auto& v : t)
+    v = -1;
   for (size_t i = 0; i < kBase64Alphabet.size(); ++i) {
     t[static_cast<uint8_t>(kBase64Alphabet[i])] = static_cast<int8_t>(i);
   }
@@ -150,17 +158,28 @@ constexpr std::array<int8_t, 256> kBase64Table = make_base64_table();
 
 std::string_view to_string(DecodeError e) noexcept {
   switch (e) {
-    case DecodeError::ok: return "ok";
-    case DecodeError::bad_base64: return "invalid base64";
-    case DecodeError::truncated: return "input truncated";
-    case DecodeError::bad_cookie: return "not a V2 compressed histogram (bad cookie)";
-    case DecodeError::length_mismatch: return "declared length does not match the input";
-    case DecodeError::bad_deflate: return "corrupt zlib stream";
-    case DecodeError::bad_payload_cookie: return "payload is not a V2 encoding (bad cookie)";
-    case DecodeError::bad_parameters: return "invalid histogram parameters in header";
-    case DecodeError::too_large: return "histogram layout exceeds the decode limit";
-    case DecodeError::unsupported: return "unsupported normalizing index offset";
-    case DecodeError::bad_counts: return "corrupt counts payload";
+    case DecodeError::ok:
+      return "ok";
+    case DecodeError::bad_base64:
+      return "invalid base64";
+    case DecodeError::truncated:
+      return "input truncated";
+    case DecodeError::bad_cookie:
+      return "not a V2 compressed histogram (bad cookie)";
+    case DecodeError::length_mismatch:
+      return "declared length does not match the input";
+    case DecodeError::bad_deflate:
+      return "corrupt zlib stream";
+    case DecodeError::bad_payload_cookie:
+      return "payload is not a V2 encoding (bad cookie)";
+    case DecodeError::bad_parameters:
+      return "invalid histogram parameters in header";
+    case DecodeError::too_large:
+      return "histogram layout exceeds the decode limit";
+    case DecodeError::unsupported:
+      return "unsupported normalizing index offset";
+    case DecodeError::bad_counts:
+      return "corrupt counts payload";
   }
   return "unknown error";
 }
@@ -241,7 +260,9 @@ std::vector<uint8_t> encode_compressed(const Histogram& h) {
       ++zeros;
       ++i;
     }
-    put_varint(raw, zeros == 1 ? 0 : -static_cast<int64_t>(zeros));
+    // A lone zero is written as a run of one (-1), as HdrHistogram_c and `hdrh` do; the decoder
+    // also accepts a plain 0 count.
+    put_varint(raw, -static_cast<int64_t>(zeros));
   }
   store_be32(raw.data() + 4, static_cast<uint32_t>(raw.size() - kPayloadHeaderBytes));
 
@@ -374,7 +395,8 @@ void HistogramLogWriter::write_header(double start_time_epoch_s,
   if (base_time_epoch_s) {
     put(fmt::format("#[BaseTime: {:.3f} (seconds since epoch)]\n", *base_time_epoch_s));
   }
-  put("\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n");
+  put("\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_"
+      "Histogram\"\n");
 }
 
 void HistogramLogWriter::write_comment(std::string_view text) {
@@ -397,8 +419,10 @@ void HistogramLogWriter::write_interval(double start_s, double length_s, const H
 namespace {
 
 bool parse_double(std::string_view s, double& out) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  while (!s.empty() && s.front() == ' ')
+    s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ')
+    s.remove_suffix(1);
   if (s.empty()) return false;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc{} && end == s.data() + s.size();
@@ -408,7 +432,8 @@ bool parse_double(std::string_view s, double& out) {
 std::optional<double> header_time(std::string_view line, std::string_view prefix) {
   if (!line.starts_with(prefix)) return std::nullopt;
   line.remove_prefix(prefix.size());
-  while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+  while (!line.empty() && line.front() == ' ')
+    line.remove_prefix(1);
   double v = 0;
   if (!parse_double(line.substr(0, line.find(' ')), v)) return std::nullopt;
   return v;
@@ -416,8 +441,7 @@ std::optional<double> header_time(std::string_view line, std::string_view prefix
 
 }  // namespace
 
-HistogramLogReader::HistogramLogReader(std::istream& in, DecodeLimits limits,
-                                       size_t max_line_bytes)
+HistogramLogReader::HistogramLogReader(std::istream& in, DecodeLimits limits, size_t max_line_bytes)
     : in_(in), limits_(limits), max_line_bytes_(max_line_bytes) {}
 
 std::optional<LogInterval> HistogramLogReader::next() {
@@ -466,7 +490,8 @@ std::optional<LogInterval> HistogramLogReader::next() {
         !parse_double(fields[2], max)) {
       throw error("bad number in timestamp, length or max");
     }
-    while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
+    while (!line.empty() && line.back() == ' ')
+      line.remove_suffix(1);
     DecodeResult decoded = try_decode_compressed_base64(line, limits_);
     if (decoded.error != DecodeError::ok) throw error(to_string(decoded.error));
 
@@ -477,7 +502,11 @@ std::optional<LogInterval> HistogramLogReader::next() {
       constexpr double kYear = 365.0 * 24 * 3600;
       base_time_s_ = start_s < *start_time_s_ - kYear ? *start_time_s_ : 0.0;
     }
-    return LogInterval{std::move(tag), start_s, length_s, max, start_s + *base_time_s_,
+    return LogInterval{std::move(tag),
+                       start_s,
+                       length_s,
+                       max,
+                       start_s + *base_time_s_,
                        std::move(*decoded.histogram)};
   }
 }

@@ -53,7 +53,8 @@ TEST(ChunkedDecoder, StopsExactlyAtTheEnd) {
 
 TEST(ChunkedDecoder, TrailerSectionIsBounded) {
   std::string wire = "0\r\n";
-  for (int i = 0; i < 100; ++i) wire += "X-Trailer-Field: some value\r\n";
+  for (int i = 0; i < 100; ++i)
+    wire += "X-Trailer-Field: some value\r\n";
   wire += "\r\n";
   EXPECT_EQ(decode(wire, 7), "ERROR:bad_trailer");
 }

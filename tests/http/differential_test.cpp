@@ -70,25 +70,32 @@ class Oracle {
   int begin() {
     current_ = {};
     in_value_ = false;
+    in_trailers_ = false;
     return 0;
   }
   int field(const char* at, size_t n) {
+    if (in_trailers_) return 0;  // trailers are discarded, as anvil does
     if (in_value_ || current_.headers.empty()) current_.headers.emplace_back();
     in_value_ = false;
     current_.headers.back().first.append(at, n);
     return 0;
   }
   int value(const char* at, size_t n) {
+    if (in_trailers_) return 0;
     in_value_ = true;
     current_.headers.back().second.append(at, n);
     return 0;
   }
   int headers_complete() {
+    in_trailers_ = true;
     current_.status = static_cast<int>(parser_.status_code);
-    for (auto& h : current_.headers) h.second = std::string(syntax::trim_ows(h.second));
-    const bool interim = parser_.status_code >= 100 && parser_.status_code < 200 &&
-                         parser_.status_code != 101;
-    // 1: no body (HEAD), as the library documents.
+    for (auto& h : current_.headers)
+      h.second = std::string(syntax::trim_ows(h.second));
+    const bool interim =
+        parser_.status_code >= 100 && parser_.status_code < 200 && parser_.status_code != 101;
+    // 1: no body, as the library documents; the caller (node, in its case) decides it for
+    // HEAD and for 204/304 with a Content-Length (RFC 9112 §6.3 item 1).
+    if (parser_.status_code == 204 || parser_.status_code == 304) return 1;
     if (!interim && final_index_ < head_requests_.size() && head_requests_[final_index_]) return 1;
     return 0;
   }
@@ -107,6 +114,7 @@ class Oracle {
   size_t final_index_ = 0;
   OracleMessage current_;
   bool in_value_ = false;
+  bool in_trailers_ = false;
   OracleResult result_;
 };
 
@@ -174,7 +182,7 @@ std::vector<Mutation> mutations() {
   return {
       {"bad_status_code", "HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n", true},
       {"bad_name_char", ok + "Bad\"Name: x\r\nContent-Length: 0\r\n\r\n", true},
-      {"nul_in_value", ok + std::string("X: a\0b\r\nContent-Length: 0\r\n\r\n", 31), true},
+      {"nul_in_value", ok + std::string("X: a\0b\r\nContent-Length: 0\r\n\r\n", 29), true},
       {"ctl_in_value", ok + "X: a\x01\r\nContent-Length: 0\r\n\r\n", true},
       {"bad_content_length", ok + "Content-Length: 1x\r\n\r\na", true},
       {"differing_content_lengths", ok + "Content-Length: 1\r\nContent-Length: 2\r\n\r\nab", true},

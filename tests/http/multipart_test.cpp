@@ -21,12 +21,11 @@ TEST(Multipart, ValuesAndFile) {
     out << std::string("bin\0ary", 7);
   }
   const std::string base = std::string(path).substr(5);
-  const auto result = build_multipart_body(
-      {{"a", "1", "", "", ""},
-       {"q\"uote", "v", "", "", "text/plain"},
-       {"f", "", path, "", ""},
-       {"g", "", path, "up.bin", "image/png"}},
-      "XyZ");
+  const auto result = build_multipart_body({{"a", "1", "", "", ""},
+                                            {"q\"uote", "v", "", "", "text/plain"},
+                                            {"f", "", path, "", ""},
+                                            {"g", "", path, "up.bin", "image/png"}},
+                                           "XyZ");
   std::remove(path);
   EXPECT_EQ(result.content_type, "multipart/form-data; boundary=XyZ");
   const std::string expected =
@@ -34,8 +33,7 @@ TEST(Multipart, ValuesAndFile) {
       "--XyZ\r\nContent-Disposition: form-data; name=\"q%22uote\"\r\nContent-Type: "
       "text/plain\r\n\r\nv\r\n"
       "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"" +
-      base + "\"\r\nContent-Type: application/octet-stream\r\n\r\n" +
-      std::string("bin\0ary", 7) +
+      base + "\"\r\nContent-Type: application/octet-stream\r\n\r\n" + std::string("bin\0ary", 7) +
       "\r\n"
       "--XyZ\r\nContent-Disposition: form-data; name=\"g\"; filename=\"up.bin\"\r\n"
       "Content-Type: image/png\r\n\r\n" +
@@ -64,8 +62,7 @@ TEST(Multipart, RejectsBadInput) {
   EXPECT_THROW(build_multipart_body({}, "semi;colon"), std::invalid_argument);
   EXPECT_THROW(build_multipart_body({{"a\r\nb", "1", "", "", ""}}, "b"), std::invalid_argument);
   EXPECT_THROW(build_multipart_body({{"a", "1", "", "x\ny", ""}}, "b"), std::invalid_argument);
-  EXPECT_THROW(build_multipart_body({{"a", "x--bnd y", "", "", ""}}, "bnd"),
-               std::invalid_argument);
+  EXPECT_THROW(build_multipart_body({{"a", "x--bnd y", "", "", ""}}, "bnd"), std::invalid_argument);
   EXPECT_NO_THROW(build_multipart_body({{"a", "x-bnd y", "", "", ""}}, "bnd"));
 }
 

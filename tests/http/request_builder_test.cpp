@@ -100,8 +100,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "invalid value"},
         BadSpec{"transfer_encoding", spec_with("POST", "", {{"Transfer-Encoding", "chunked"}}),
                 "Transfer-Encoding"},
-        BadSpec{"content_length_mismatch",
-                spec_with("POST", "", {{"Content-Length", "3"}}, "ab"), "does not match"}),
+        BadSpec{"content_length_mismatch", spec_with("POST", "", {{"Content-Length", "3"}}, "ab"),
+                "does not match"}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace

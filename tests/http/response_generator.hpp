@@ -51,13 +51,15 @@ class ResponseGenerator {
     // none, close, keep-alive, both (HTTP/1.0 keeps to the first three: libhttp-parser lets
     // keep-alive win over close there, an intended difference tested separately).
     const int connection = static_cast<int>(pick(http10 ? 3 : 4));
-    if (http10 && framing == 1) framing = 0;            // no chunked in 1.0 responses
+    if (http10 && framing == 1) framing = 0;  // no chunked in 1.0 responses
 
     std::vector<std::pair<std::string, std::string>> fields;
     const int extra = static_cast<int>(pick(8));
-    for (int i = 0; i < extra; ++i) fields.emplace_back(random_name(), random_value());
-    if (framing == 0) fields.emplace_back(chance(50) ? "Content-Length" : "content-length",
-                                          std::to_string(body.size()));
+    for (int i = 0; i < extra; ++i)
+      fields.emplace_back(random_name(), random_value());
+    if (framing == 0)
+      fields.emplace_back(chance(50) ? "Content-Length" : "content-length",
+                          std::to_string(body.size()));
     if (framing == 1) fields.emplace_back("Transfer-Encoding", chance(50) ? "chunked" : "Chunked");
     if (connection == 1) fields.emplace_back("Connection", "close");
     if (connection == 2) fields.emplace_back("Connection", "keep-alive");
@@ -117,12 +119,14 @@ class ResponseGenerator {
   std::string random_body() {
     const size_t n = chance(20) ? 0 : pick(chance(10) ? 2000 : 60);
     std::string s(n, '\0');
-    for (char& c : s) c = static_cast<char>(pick(256));
+    for (char& c : s)
+      c = static_cast<char>(pick(256));
     return s;
   }
   std::string random_name() {
-    static const char* kNames[] = {"Server", "Date", "Content-Type", "X-Request-Id", "ETag",
-                                   "Cache-Control", "Set-Cookie", "Vary", "X_Under", "x-a.b~c"};
+    static const char* kNames[] = {"Server",  "Date",          "Content-Type", "X-Request-Id",
+                                   "ETag",    "Cache-Control", "Set-Cookie",   "Vary",
+                                   "X_Under", "x-a.b~c"};
     return kNames[pick(std::size(kNames))];
   }
   std::string random_value() {

@@ -36,8 +36,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         GoodUrl{"http://example.com", "http", "example.com", 80, "/", "example.com"},
         GoodUrl{"http://example.com/", "http", "example.com", 80, "/", "example.com"},
-        GoodUrl{"HTTPS://Example.com/a/b?x=1&y=2#frag", "https", "Example.com", 443,
-                "/a/b?x=1&y=2", "Example.com"},
+        GoodUrl{"HTTPS://Example.com/a/b?x=1&y=2#frag", "https", "Example.com", 443, "/a/b?x=1&y=2",
+                "Example.com"},
         GoodUrl{"https://h:8443", "https", "h", 8443, "/", "h:8443"},
         GoodUrl{"http://h:443/x", "http", "h", 443, "/x", "h:443"},
         GoodUrl{"https://h:443/x", "https", "h", 443, "/x", "h"},
@@ -63,25 +63,19 @@ TEST_P(UrlBad, RejectedWithMessage) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, UrlBad,
-    ::testing::Values(std::pair{"example.com", "no scheme"},
-                      std::pair{"ftp://example.com/", "unsupported scheme"},
-                      std::pair{"http://", "no host"}, std::pair{"http:///x", "no host"},
-                      std::pair{"http://:80/", "no host"},
-                      std::pair{"http://user:pw@h/", "credentials"},
-                      std::pair{"http://h:0/", "invalid port"},
-                      std::pair{"http://h:65536/", "invalid port"},
-                      std::pair{"http://h:99999999999/", "invalid port"},
-                      std::pair{"http://h:8x/", "invalid port"},
-                      std::pair{"http://h:+80/", "invalid port"},
-                      std::pair{"http://h:/", "invalid port"},
-                      std::pair{"http://h a/", "whitespace"},
-                      std::pair{"http://h/a b", "whitespace"},
-                      std::pair{"http://h/\x01", "control"},
-                      std::pair{"http://[::1/", "unterminated"},
-                      std::pair{"http://[::g]/", "not an IPv6"},
-                      std::pair{"http://[]/", "not an IPv6"},
-                      std::pair{"http://[::1]x/", "junk"},
-                      std::pair{"http://h%41/", "invalid character"}));
+    ::testing::Values(
+        std::pair{"example.com", "no scheme"},
+        std::pair{"ftp://example.com/", "unsupported scheme"}, std::pair{"http://", "no host"},
+        std::pair{"http:///x", "no host"}, std::pair{"http://:80/", "no host"},
+        std::pair{"http://user:pw@h/", "credentials"}, std::pair{"http://h:0/", "invalid port"},
+        std::pair{"http://h:65536/", "invalid port"},
+        std::pair{"http://h:99999999999/", "invalid port"},
+        std::pair{"http://h:8x/", "invalid port"}, std::pair{"http://h:+80/", "invalid port"},
+        std::pair{"http://h:/", "invalid port"}, std::pair{"http://h a/", "whitespace"},
+        std::pair{"http://h/a b", "whitespace"}, std::pair{"http://h/\x01", "control"},
+        std::pair{"http://[::1/", "unterminated"}, std::pair{"http://[::g]/", "not an IPv6"},
+        std::pair{"http://[]/", "not an IPv6"}, std::pair{"http://[::1]x/", "junk"},
+        std::pair{"http://h%41/", "invalid character"}));
 
 TEST(Url, ToStringRoundTrips) {
   const auto url = parse_url("https://[::1]:8443/p?q#f", nullptr);

@@ -14,15 +14,22 @@
 namespace anvil::metrics {
 namespace {
 
-std::vector<uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+std::vector<uint8_t> bytes_of(std::string_view s) {
+  return {s.begin(), s.end()};
+}
 
 // ---------------------------------------------------------------------------------------------
 // Base64: RFC 4648 section 10 test vectors.
 
 TEST(Base64, Rfc4648Vectors) {
   const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(base64_encode(bytes_of(plain)), encoded);
@@ -65,13 +72,20 @@ TEST(HistogramCodec, DecodesHdrhFixture) {
 
 TEST(HistogramCodec, EncodesTheSameBytesAsHdrh) {
   EXPECT_EQ(encode_compressed_base64(fixture_histogram()), kHdrhFixture);
+  // hdrh: record 1, 3, 5, 5: the lone zero counts at 2 and 4 are written as runs of one (-1).
+  Histogram lone_zeros;
+  for (int64_t v : {1, 3, 5, 5})
+    lone_zeros.record(v);
+  EXPECT_EQ(encode_compressed_base64(lone_zeros),
+            "HISTFAAAACN4nJNpmSzMwMDAxgABzFCaEURcm7yEwf4DVIAJCFkAbQ4EmA==");
 }
 
 Histogram random_histogram(int64_t lowest, int64_t highest, int digits, size_t n, uint64_t seed) {
   Histogram h(lowest, highest, digits);
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> d(0.0, std::log(static_cast<double>(highest)));
-  for (size_t i = 0; i < n; ++i) h.record(static_cast<int64_t>(std::exp(d(rng))));
+  for (size_t i = 0; i < n; ++i)
+    h.record(static_cast<int64_t>(std::exp(d(rng))));
   return h;
 }
 
@@ -88,7 +102,8 @@ TEST(HistogramCodec, RoundTripsEveryShape) {
   huge_count.record_n(77, int64_t{1} << 62);  // 9-byte varint
   cases.push_back(huge_count);
   for (int digits = 1; digits <= 5; ++digits) {
-    cases.push_back(random_histogram(1, 3'600'000'000, digits, 5000, static_cast<uint64_t>(digits)));
+    cases.push_back(
+        random_histogram(1, 3'600'000'000, digits, 5000, static_cast<uint64_t>(digits)));
   }
   cases.push_back(random_histogram(1000, 3'600'000'000, 3, 5000, 11));
   cases.push_back(random_histogram(1, INT64_MAX, 3, 5000, 12));
@@ -112,7 +127,8 @@ TEST(HistogramCodec, RoundTripsEveryShape) {
 // Hostile input. Payloads are built here with an independent encoder so each field can be set.
 
 void put_be(std::vector<uint8_t>& out, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  for (int i = bytes - 1; i >= 0; --i)
+    out.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
 void put_zigzag(std::vector<uint8_t>& out, int64_t v) {
@@ -137,7 +153,8 @@ struct RawPayload {
 
 std::vector<uint8_t> inflated(const RawPayload& p) {
   std::vector<uint8_t> body;
-  for (int64_t c : p.counts) put_zigzag(body, c);
+  for (int64_t c : p.counts)
+    put_zigzag(body, c);
   body.insert(body.end(), p.extra.begin(), p.extra.end());
   std::vector<uint8_t> raw;
   put_be(raw, p.cookie, 4);
@@ -223,15 +240,23 @@ TEST(HistogramCodec, RejectsHostileHeadersAndPayloads) {
        DecodeError::bad_deflate},
       {"payload_length_long", with([](RawPayload& p) { p.payload_length = 50; }),
        DecodeError::truncated},
-      {"count_overflow", with([](RawPayload& p) { p.counts = {INT64_MAX, INT64_MAX}; }),
+      {"count_overflow", with([](RawPayload& p) {
+         p.counts = {INT64_MAX, INT64_MAX};
+       }),
        DecodeError::bad_counts},
-      {"zero_run_past_end", with([](RawPayload& p) { p.counts = {1, -30000}; }),
+      {"zero_run_past_end", with([](RawPayload& p) {
+         p.counts = {1, -30000};
+       }),
        DecodeError::bad_counts},
       {"zero_run_int64_min", with([](RawPayload& p) { p.counts = {INT64_MIN}; }),
        DecodeError::bad_counts},
-      {"count_past_end", with([](RawPayload& p) { p.counts = {-23552, 1}; }),
+      {"count_past_end", with([](RawPayload& p) {
+         p.counts = {-23552, 1};
+       }),
        DecodeError::bad_counts},
-      {"truncated_varint", with([](RawPayload& p) { p.extra = {0x80, 0x80}; }),
+      {"truncated_varint", with([](RawPayload& p) {
+         p.extra = {0x80, 0x80};
+       }),
        DecodeError::bad_counts},
   };
   for (const auto& c : cases) {
@@ -242,7 +267,8 @@ TEST(HistogramCodec, RejectsHostileHeadersAndPayloads) {
   edge.counts = {-23551, 4};
   const auto r = try_decode_compressed(wrap(inflated(edge)));
   ASSERT_EQ(r.error, DecodeError::ok);
-  EXPECT_EQ(r.histogram->max(), r.histogram->highest_equivalent(r.histogram->value_from_index(23551)));
+  EXPECT_EQ(r.histogram->max(),
+            r.histogram->highest_equivalent(r.histogram->value_from_index(23551)));
 }
 
 TEST(HistogramCodec, DecodeLimitIsConfigurable) {
@@ -284,7 +310,8 @@ TEST(HistogramCodec, RejectsBadOuterFraming) {
 }
 
 TEST(HistogramCodec, EveryTruncationIsAnErrorNeverACrash) {
-  const std::vector<uint8_t> good = encode_compressed(random_histogram(1, 3'600'000'000, 3, 2000, 5));
+  const std::vector<uint8_t> good =
+      encode_compressed(random_histogram(1, 3'600'000'000, 3, 2000, 5));
   for (size_t n = 0; n < good.size(); ++n) {
     // An exact-size copy so the sanitizer build catches any over-read.
     const std::vector<uint8_t> prefix(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
@@ -309,7 +336,8 @@ TEST(HistogramCodec, SingleByteCorruptionIsAlmostAlwaysDetected) {
       // design. Whatever decodes must still be a consistent histogram.
       if (!(*r.histogram == h)) ++undetected;
       int64_t sum = 0;
-      for (int64_t c : r.histogram->counts()) sum += c;
+      for (int64_t c : r.histogram->counts())
+        sum += c;
       EXPECT_EQ(sum, r.histogram->count()) << "byte " << i;
       const DecodeResult again = try_decode_compressed(encode_compressed(*r.histogram));
       ASSERT_EQ(again.error, DecodeError::ok);
@@ -385,7 +413,8 @@ TEST(HistogramLog, RoundTripsIntervalsTagsAndTimes) {
   auto merged = merger.merge_all();
   ASSERT_TRUE(merged.has_value());
   Histogram expected = intervals[0];
-  for (size_t i = 1; i < intervals.size(); ++i) expected.merge(intervals[i]);
+  for (size_t i = 1; i < intervals.size(); ++i)
+    expected.merge(intervals[i]);
   EXPECT_TRUE(*merged == expected);
 }
 
@@ -402,9 +431,10 @@ TEST(HistogramLog, BaseTimeAndAbsoluteTimestamps) {
   EXPECT_DOUBLE_EQ(interval->absolute_start_s, 1'700'000'012.5);
 
   // No BaseTime and timestamps already absolute: taken as they are.
-  std::istringstream absolute("#[StartTime: 1700000000.000 (seconds since epoch), x]\n"
-                              "1700000003.000,1.000,3601.861," +
-                              std::string(kHdrhFixture) + "\n");
+  std::istringstream absolute(
+      "#[StartTime: 1700000000.000 (seconds since epoch), x]\n"
+      "1700000003.000,1.000,3601.861," +
+      std::string(kHdrhFixture) + "\n");
   HistogramLogReader absolute_reader(absolute);
   auto a = absolute_reader.next();
   ASSERT_TRUE(a.has_value());
@@ -417,7 +447,8 @@ TEST(HistogramLog, ReadsForeignLayoutsCrlfAndPythonStyleNumbers) {
       "#[Histogram log format version 1.2]\r\n"
       "#[BaseTime: 0.000 (seconds since epoch)]\r\n"
       "\r\n"
-      "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\r\n"
+      "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_"
+      "Histogram\"\r\n"
       "Tag=A,1.000000,2.500000,3601.000000," +
       std::string(kHdrhFixture) + "\r\n";
   std::istringstream in(log);
@@ -470,7 +501,8 @@ TEST(HistogramLog, FileWriterMatchesStreamWriter) {
   std::rewind(f);
   std::string got;
   char buf[512];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) got.append(buf, n);
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;)
+    got.append(buf, n);
   std::fclose(f);
   EXPECT_EQ(got, expected.str());
 }

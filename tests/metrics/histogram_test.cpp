@@ -63,8 +63,10 @@ TEST(Histogram, EquivalentRangesCoverEveryValueWithinPrecision) {
   Histogram h;
   std::mt19937_64 rng(7);
   std::vector<int64_t> probes;
-  for (int64_t v = 0; v < 5000; ++v) probes.push_back(v);
-  for (int i = 0; i < 20000; ++i) probes.push_back(static_cast<int64_t>(rng() % 3'600'000'001));
+  for (int64_t v = 0; v < 5000; ++v)
+    probes.push_back(v);
+  for (int i = 0; i < 20000; ++i)
+    probes.push_back(static_cast<int64_t>(rng() % 3'600'000'001));
   for (int shift = 0; shift < 32; ++shift) {
     probes.push_back((int64_t{1} << shift) - 1);
     probes.push_back(int64_t{1} << shift);
@@ -98,10 +100,10 @@ struct Percentile {
 };
 
 const std::vector<Percentile> kPercentiles = {
-    {"0", 0, 1},     {"1", 1, 1},         {"10", 10, 1},        {"25", 25, 1},
-    {"50", 50, 1},   {"75", 75, 1},       {"90", 90, 1},        {"95", 95, 1},
-    {"99", 99, 1},   {"99.9", 999, 10},   {"99.99", 9999, 100}, {"99.999", 99999, 1000},
-    {"100", 100, 1}, {"33.3", 333, 10},   {"66.7", 667, 10},
+    {"0", 0, 1},     {"1", 1, 1},       {"10", 10, 1},        {"25", 25, 1},
+    {"50", 50, 1},   {"75", 75, 1},     {"90", 90, 1},        {"95", 95, 1},
+    {"99", 99, 1},   {"99.9", 999, 10}, {"99.99", 9999, 100}, {"99.999", 99999, 1000},
+    {"100", 100, 1}, {"33.3", 333, 10}, {"66.7", 667, 10},
 };
 
 // 1-based rank of the percentile's order statistic: ceil(p / 100 * n), at least 1, in exact
@@ -120,13 +122,15 @@ struct Distribution {
 std::vector<int64_t> uniform(std::mt19937_64& rng, size_t n) {
   std::uniform_int_distribution<int64_t> d(1, 1'000'000);
   std::vector<int64_t> v(n);
-  for (auto& x : v) x = d(rng);
+  for (auto& x : v)
+    x = d(rng);
   return v;
 }
 std::vector<int64_t> exponential_tail(std::mt19937_64& rng, size_t n) {
   std::exponential_distribution<double> d(1.0 / 2000.0);  // mean 2 ms, long tail
   std::vector<int64_t> v(n);
-  for (auto& x : v) x = 1 + static_cast<int64_t>(d(rng));
+  for (auto& x : v)
+    x = 1 + static_cast<int64_t>(d(rng));
   return v;
 }
 std::vector<int64_t> bimodal(std::mt19937_64& rng, size_t n) {
@@ -134,21 +138,26 @@ std::vector<int64_t> bimodal(std::mt19937_64& rng, size_t n) {
   std::normal_distribution<double> slow(250'000.0, 20'000.0);
   std::bernoulli_distribution is_slow(0.05);
   std::vector<int64_t> v(n);
-  for (auto& x : v) x = std::max<int64_t>(1, std::llround(is_slow(rng) ? slow(rng) : fast(rng)));
+  for (auto& x : v)
+    x = std::max<int64_t>(1, std::llround(is_slow(rng) ? slow(rng) : fast(rng)));
   return v;
 }
 std::vector<int64_t> log_uniform_full_range(std::mt19937_64& rng, size_t n) {
   std::uniform_real_distribution<double> d(0.0, std::log(3.6e9));
   std::vector<int64_t> v(n);
-  for (auto& x : v) x = std::clamp<int64_t>(std::llround(std::exp(d(rng))), 1, 3'600'000'000);
-  v[0] = 1;
-  v[1] = 3'600'000'000;
+  for (auto& x : v)
+    x = std::clamp<int64_t>(std::llround(std::exp(d(rng))), 1, 3'600'000'000);
+  if (n >= 2) {  // both ends of the range
+    v[0] = 1;
+    v[1] = 3'600'000'000;
+  }
   return v;
 }
 std::vector<int64_t> small_integers(std::mt19937_64& rng, size_t n) {
   std::uniform_int_distribution<int64_t> d(0, 40);  // many ties, unit buckets
   std::vector<int64_t> v(n);
-  for (auto& x : v) x = d(rng);
+  for (auto& x : v)
+    x = d(rng);
   return v;
 }
 
@@ -159,7 +168,8 @@ TEST_P(PercentileTest, MatchesExactOrderStatistics) {
   for (size_t n : {1u, 2u, 7u, 1000u, 1001u, 100'000u}) {
     std::vector<int64_t> values = GetParam().generate(rng, n);
     Histogram h;
-    for (int64_t v : values) h.record(v);
+    for (int64_t v : values)
+      h.record(v);
     std::sort(values.begin(), values.end());
 
     ASSERT_EQ(h.count(), static_cast<int64_t>(n));
@@ -168,7 +178,8 @@ TEST_P(PercentileTest, MatchesExactOrderStatistics) {
     EXPECT_EQ(h.saturated(), 0);
 
     std::vector<double> ps;
-    for (const auto& p : kPercentiles) ps.push_back(p.value());
+    for (const auto& p : kPercentiles)
+      ps.push_back(p.value());
     std::sort(ps.begin(), ps.end());
     std::vector<int64_t> batch(ps.size());
     h.values_at_percentiles(ps, batch);
@@ -176,8 +187,8 @@ TEST_P(PercentileTest, MatchesExactOrderStatistics) {
     for (const auto& p : kPercentiles) {
       const int64_t exact = values[static_cast<size_t>(exact_rank(p, static_cast<int64_t>(n)) - 1)];
       const int64_t got = h.value_at_percentile(p.value());
-      const int64_t expected = p.numerator == 0 ? h.lowest_equivalent(exact)
-                                                : h.highest_equivalent(exact);
+      const int64_t expected =
+          p.numerator == 0 ? h.lowest_equivalent(exact) : h.highest_equivalent(exact);
       EXPECT_EQ(got, expected) << GetParam().name << " n=" << n << " p" << p.text;
       // Within 3 significant digits of the exact order statistic.
       EXPECT_LE(std::abs(static_cast<double>(got - exact)),
@@ -190,10 +201,12 @@ TEST_P(PercentileTest, MatchesExactOrderStatistics) {
     EXPECT_EQ(h.value_at_percentile(100), h.max());
 
     double sum = 0;
-    for (int64_t v : values) sum += static_cast<double>(v);
+    for (int64_t v : values)
+      sum += static_cast<double>(v);
     const double exact_mean = sum / static_cast<double>(n);
     double sq = 0;
-    for (int64_t v : values) sq += (static_cast<double>(v) - exact_mean) * (static_cast<double>(v) - exact_mean);
+    for (int64_t v : values)
+      sq += (static_cast<double>(v) - exact_mean) * (static_cast<double>(v) - exact_mean);
     const double exact_stddev = std::sqrt(sq / static_cast<double>(n));
     // Bucket midpoints are within half a bucket (<= 0.05%) of each value.
     EXPECT_NEAR(h.mean(), exact_mean, exact_mean * 1e-3 + 0.5) << GetParam().name;
@@ -213,13 +226,14 @@ INSTANTIATE_TEST_SUITE_P(Distributions, PercentileTest,
 TEST(Histogram, PercentileRankIsNotThrownOffByFloatingPoint) {
   // 99.9 / 100 * 1000 == 999.0000000000001 in doubles; the rank must still be 999.
   Histogram h;
-  for (int64_t v = 1; v <= 1000; ++v) h.record(v);
+  for (int64_t v = 1; v <= 1000; ++v)
+    h.record(v);
   EXPECT_EQ(h.value_at_percentile(99.9), 999);
   EXPECT_EQ(h.value_at_percentile(99.95), 1000);
   EXPECT_EQ(h.value_at_percentile(50), 500);
   EXPECT_EQ(h.value_at_percentile(50.01), 501);
   EXPECT_EQ(h.value_at_percentile(0.1), 1);
-  EXPECT_EQ(h.value_at_percentile(-3), 1);     // clamped to 0
+  EXPECT_EQ(h.value_at_percentile(-3), 1);      // clamped to 0
   EXPECT_EQ(h.value_at_percentile(250), 1000);  // clamped to 100
   EXPECT_EQ(h.value_at_percentile(std::nan("")), 1);
 }
@@ -246,15 +260,19 @@ TEST(Histogram, MergeOfPerThreadHistogramsEqualsOneHistogram) {
   std::vector<std::thread> threads;
   for (size_t t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      for (size_t i = t; i < values.size(); i += kThreads) per_thread[t].record(values[i]);
+      for (size_t i = t; i < values.size(); i += kThreads)
+        per_thread[t].record(values[i]);
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
 
   Histogram all;
-  for (int64_t v : values) all.record(v);
+  for (int64_t v : values)
+    all.record(v);
   Histogram merged;
-  for (const auto& h : per_thread) merged.merge(h);
+  for (const auto& h : per_thread)
+    merged.merge(h);
 
   EXPECT_TRUE(merged == all);
   EXPECT_EQ(merged.count(), all.count());
@@ -312,14 +330,16 @@ TEST(Histogram, RecordNCountsLikeRepeatedRecord) {
   a.record_n(1234, 5);
   a.record_n(99, 0);
   a.record_n(99, -3);
-  for (int i = 0; i < 5; ++i) b.record(1234);
+  for (int i = 0; i < 5; ++i)
+    b.record(1234);
   EXPECT_TRUE(a == b);
   EXPECT_EQ(a.count(), 5);
 }
 
 TEST(Histogram, ResetForgetsEverythingButKeepsLayout) {
   Histogram h(1, 1000, 2);
-  for (int64_t v = 0; v < 5000; ++v) h.record(v);
+  for (int64_t v = 0; v < 5000; ++v)
+    h.record(v);
   ASSERT_GT(h.saturated(), 0);
   h.reset();
   EXPECT_EQ(h.count(), 0);
@@ -337,7 +357,8 @@ TEST(Histogram, RecordedBucketsAscendAndSumToCount) {
   Histogram h;
   std::mt19937_64 rng(3);
   const auto values = bimodal(rng, 10'000);
-  for (int64_t v : values) h.record(v);
+  for (int64_t v : values)
+    h.record(v);
   int64_t sum = 0;
   int64_t previous_high = -1;
   size_t buckets = 0;

@@ -99,7 +99,8 @@ nlohmann::json describe(const Histogram& h, const Options& o, size_t intervals,
   out["highest"] = h.highest_trackable();
   out["digits"] = h.significant_digits();
   nlohmann::json ps = nlohmann::json::object();
-  for (const auto& p : o.percentiles) ps[p] = h.value_at_percentile(parse_number<double>(p, "percentile"));
+  for (const auto& p : o.percentiles)
+    ps[p] = h.value_at_percentile(parse_number<double>(p, "percentile"));
   out["percentiles"] = ps;
   out["encoded"] = anvil::metrics::encode_compressed_base64(h);
   out["zlib_version"] = zlibVersion();
@@ -108,13 +109,15 @@ nlohmann::json describe(const Histogram& h, const Options& o, size_t intervals,
 
 int record(const Options& o) {
   if (!o.log) throw std::runtime_error("record needs --log PATH");
-  const std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  const std::string input((std::istreambuf_iterator<char>(std::cin)),
+                          std::istreambuf_iterator<char>());
   std::vector<int64_t> values;
   for (size_t pos = 0; pos < input.size();) {
     pos = input.find_first_not_of(" \t\r\n", pos);
     if (pos == std::string::npos) break;
     const size_t end = std::min(input.find_first_of(" \t\r\n", pos), input.size());
-    values.push_back(parse_number<int64_t>(std::string_view(input).substr(pos, end - pos), "value"));
+    values.push_back(
+        parse_number<int64_t>(std::string_view(input).substr(pos, end - pos), "value"));
     pos = end;
   }
 
@@ -124,13 +127,14 @@ int record(const Options& o) {
   writer.write_header(1'700'000'000.0);
   writer.write_comment("written by anvil-hlog-tool");
   Histogram merged(o.lowest, o.highest, o.digits);
-  const size_t per_interval = (values.size() + static_cast<size_t>(o.intervals) - 1) /
-                              static_cast<size_t>(o.intervals);
+  const size_t per_interval =
+      (values.size() + static_cast<size_t>(o.intervals) - 1) / static_cast<size_t>(o.intervals);
   for (int i = 0; i < o.intervals; ++i) {
     Histogram interval(o.lowest, o.highest, o.digits);
     const size_t begin = std::min(values.size(), static_cast<size_t>(i) * per_interval);
     const size_t end = std::min(values.size(), begin + per_interval);
-    for (size_t k = begin; k < end; ++k) interval.record(values[k]);
+    for (size_t k = begin; k < end; ++k)
+      interval.record(values[k]);
     writer.write_interval(static_cast<double>(i), 1.0, interval);
     merged.merge(interval);
   }

@@ -11,7 +11,8 @@ namespace {
 
 Histogram one_to_ten_thousand() {
   Histogram h;
-  for (int64_t v = 1; v <= 10'000; ++v) h.record(v);
+  for (int64_t v = 1; v <= 10'000; ++v)
+    h.record(v);
   return h;
 }
 
@@ -22,7 +23,7 @@ TEST(PercentileSpectrum, EmptyHistogramHasNoRows) {
 TEST(PercentileSpectrum, TicksHalveTheDistanceTo100Percent) {
   const auto rows = percentile_spectrum(one_to_ten_thousand(), 5);
   // 5 ticks per half distance: steps of 10% up to 50%, 5% up to 75%, 2.5% up to 87.5%, ...
-  const double expected_levels[] = {0,  10, 20, 30, 40,   50, 55,   60, 65,
+  const double expected_levels[] = {0,  10, 20,   30, 40,   50, 55,   60,   65,
                                     70, 75, 77.5, 80, 82.5, 85, 87.5, 88.75};
   ASSERT_GT(rows.size(), std::size(expected_levels));
   for (size_t i = 0; i < std::size(expected_levels); ++i) {

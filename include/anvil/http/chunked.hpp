@@ -27,8 +27,11 @@ class ChunkedDecoder {
     std::string_view data;  // only for Status::data
   };
 
-  // max_chunk_size bounds each chunk; max_trailer_bytes bounds the trailer section (bytes).
-  void reset(uint64_t max_chunk_size, size_t max_trailer_bytes) noexcept;
+  // max_chunk_size bounds each chunk (bad_chunk_size); max_trailer_bytes bounds the trailer
+  // section (bad_trailer); max_body bounds the sum of chunk sizes (body_too_large, reported
+  // when a chunk-size line would pass it, before any of that chunk's data is returned).
+  void reset(uint64_t max_chunk_size, size_t max_trailer_bytes,
+             uint64_t max_body = UINT64_MAX) noexcept;
 
   // Decodes from `input` up to the first chunk data, the end of the body or an error.
   Result feed(std::string_view input) noexcept;
@@ -75,6 +78,7 @@ class ChunkedDecoder {
   size_t trailer_bytes_ = 0;  // bytes of the trailer section so far
   uint64_t max_chunk_size_ = (1ull << 40);
   size_t max_trailer_bytes_ = 64 * 1024;
+  uint64_t max_body_ = UINT64_MAX;
 };
 
 }  // namespace anvil::http

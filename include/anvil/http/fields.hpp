@@ -41,6 +41,7 @@ struct FramingFields {
   bool chunked_seen = false;
   bool connection_close = false;
   bool connection_keep_alive = false;
+  bool connection_upgrade = false;  // Connection lists "upgrade" (RFC 9110 §7.8)
   uint64_t content_length = 0;
 
   // Returns none, bad_content_length, conflicting_content_length or bad_transfer_encoding.

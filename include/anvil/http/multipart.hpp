@@ -25,7 +25,6 @@ struct MultipartBody {
 // content types with CR/LF/NUL, or a boundary that occurs in some part's content; and
 // std::runtime_error naming the file when a file cannot be read. A '"' in a name or
 // filename is sent percent-encoded (%22), as browsers do (RFC 7578 §2).
-MultipartBody build_multipart_body(const std::vector<FormField>& fields,
-                                   std::string_view boundary);
+MultipartBody build_multipart_body(const std::vector<FormField>& fields, std::string_view boundary);
 
 }  // namespace anvil::http

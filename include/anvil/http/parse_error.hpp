@@ -25,9 +25,22 @@ enum class ParseError : uint8_t {
   bad_chunk_terminator,        // chunk data not followed by CRLF
   bad_trailer,                 // malformed trailer field line or trailer section too large
   truncated_body,              // the peer closed the connection inside a message
+  // Only a request can produce the values below (RequestParser; status in parentheses).
+  bad_request_line,             // not `method SP request-target SP HTTP-version CRLF` (400)
+  bad_request_target,           // not origin-, absolute- or asterisk-form, or not VCHAR (400)
+  request_line_too_long,        // request line longer than RequestLimits (414)
+  bad_host,                     // Host missing in HTTP/1.1, duplicated, or invalid (400)
+  conflicting_framing,          // both Transfer-Encoding and Content-Length (400)
+  unsupported_transfer_coding,  // a transfer coding other than chunked (501)
+  body_too_large,               // body longer than RequestLimits::max_body (413)
 };
 
-inline constexpr int kParseErrorCount = static_cast<int>(ParseError::truncated_body) + 1;
+inline constexpr int kParseErrorCount = static_cast<int>(ParseError::body_too_large) + 1;
+
+// True for the errors only the request parser reports (the response parser never does).
+constexpr bool is_request_only(ParseError error) noexcept {
+  return error >= ParseError::bad_request_line;
+}
 
 // Stable snake_case name, e.g. "bad_chunk_size".
 const char* to_string(ParseError error) noexcept;

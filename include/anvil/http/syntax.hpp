@@ -22,8 +22,8 @@ inline constexpr std::array<uint8_t, 256> kClasses = [] {
   for (int c = 0; c < 256; ++c) {
     uint8_t bits = 0;
     const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (alnum || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                     std::string_view::npos) {
+    if (alnum ||
+        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos) {
       bits |= kTchar;
     }
     const bool vchar_or_obs = (c > 0x20 && c != 0x7f);
@@ -40,9 +40,15 @@ inline constexpr std::array<uint8_t, 256> kClasses = [] {
 constexpr bool is(char c, CharClass cls) noexcept {
   return (kClasses[static_cast<uint8_t>(c)] & cls) != 0;
 }
-constexpr bool is_tchar(char c) noexcept { return is(c, kTchar); }
-constexpr bool is_field_char(char c) noexcept { return is(c, kFieldChar); }
-constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+constexpr bool is_tchar(char c) noexcept {
+  return is(c, kTchar);
+}
+constexpr bool is_field_char(char c) noexcept {
+  return is(c, kFieldChar);
+}
+constexpr bool is_ows(char c) noexcept {
+  return c == ' ' || c == '\t';
+}
 
 constexpr bool is_token(std::string_view s) noexcept {
   if (s.empty()) return false;
@@ -74,8 +80,10 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 constexpr std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+  while (!s.empty() && is_ows(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back()))
+    s.remove_suffix(1);
   return s;
 }
 

@@ -17,5 +17,7 @@ std::optional<Threshold> parse_threshold(std::string_view text, std::string& err
 // when given in %, else a count; rps in successful responses per second).
 double measured_value(const Threshold& threshold, const LoadResult& result);
 bool threshold_holds(const Threshold& threshold, const LoadResult& result);
+// The measured value in the threshold's own unit: "433.00ms", "2.10%", "12", "950.3".
+std::string format_measured(const Threshold& threshold, double value);
 
 }  // namespace anvil::load

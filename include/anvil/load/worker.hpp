@@ -24,11 +24,11 @@ struct RunContext {
   const LoadOptions* options = nullptr;
   const RequestSet* requests = nullptr;
   core::SocketAddress address;
-  const TlsClient* tls = nullptr;      // null for http://
-  const LoadProfile* profile = nullptr;  // rate: requests/s; users: active users
-  int64_t start_ns = 0;          // the run's origin (warm-up starts here)
-  int64_t measure_start_ns = 0;  // requests started before this are not counted
-  int64_t end_ns = 0;            // INT64_MAX when only a request count bounds the run
+  const TlsClient* tls = nullptr;           // null for http://
+  const LoadProfile* profile = nullptr;     // rate: requests/s; users: active users
+  int64_t start_ns = 0;                     // the run's origin (warm-up starts here)
+  int64_t measure_start_ns = 0;             // requests started before this are not counted
+  int64_t end_ns = 0;                       // INT64_MAX when only a request count bounds the run
   const std::atomic<bool>* stop = nullptr;  // set by SIGINT: finish now
 };
 
@@ -36,9 +36,9 @@ struct RunContext {
 struct WorkerShare {
   int index = 0;  // 0..count-1
   int count = 1;
-  int connections = 0;                // closed and rate modes
-  int users = 0;                      // users mode: global users index, index+count, ...
-  std::optional<uint64_t> requests;   // exact number of requests to send, if bounded
+  int connections = 0;               // closed and rate modes
+  int users = 0;                     // users mode: global users index, index+count, ...
+  std::optional<uint64_t> requests;  // exact number of requests to send, if bounded
 };
 
 // One thread's load loop: its own event loop, connections, counters and histograms; nothing
@@ -92,7 +92,8 @@ class Worker {
   uint32_t request_cursor_;
   uint64_t sent_ = 0;
   uint64_t in_flight_ = 0;
-  bool stopping_ = false;
+  bool stopping_ = false;       // closed and users modes: no new request
+  bool schedule_done_ = false;  // rate mode: nothing more falls due in the window
   int64_t next_sweep_ns_ = 0;
   int64_t sweep_interval_ns_ = 0;
   int64_t next_interval_ns_ = 0;

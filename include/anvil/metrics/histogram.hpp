@@ -39,7 +39,7 @@ class Histogram {
   // headers without exceptions.
   [[nodiscard]] static bool valid_parameters(int64_t lowest_discernible, int64_t highest_trackable,
                                              int significant_digits) noexcept;
-  // Number of counters a histogram with these (valid) parameters allocates.
+  // Number of counters a histogram with these parameters allocates; 0 if they are invalid.
   [[nodiscard]] static size_t counts_length_for(int64_t lowest_discernible,
                                                 int64_t highest_trackable,
                                                 int significant_digits) noexcept;
@@ -104,9 +104,9 @@ class Histogram {
     const int pow2_ceiling = 64 - std::countl_zero(static_cast<uint64_t>(value) | sub_bucket_mask_);
     const int bucket = pow2_ceiling - unit_magnitude_ - (sub_bucket_half_count_magnitude_ + 1);
     const int64_t sub_bucket = value >> (bucket + unit_magnitude_);
-    return static_cast<size_t>((static_cast<int64_t>(bucket + 1)
-                                << sub_bucket_half_count_magnitude_) +
-                               sub_bucket - sub_bucket_half_count_);
+    return static_cast<size_t>(
+        (static_cast<int64_t>(bucket + 1) << sub_bucket_half_count_magnitude_) + sub_bucket -
+        sub_bucket_half_count_);
   }
   [[nodiscard]] int64_t value_from_index(size_t index) const noexcept;
   [[nodiscard]] int64_t lowest_equivalent(int64_t value) const noexcept;

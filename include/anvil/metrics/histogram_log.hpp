@@ -6,9 +6,10 @@
 //            u32 normalizing_index_offset (0), u32 significant_digits,
 //            u64 lowest_discernible, u64 highest_trackable, f64 conversion ratio (1.0),
 //            then payload_length bytes: the counts up to the max value's index as ZigZag LEB128
-//            varints (at most 9 bytes; the 9th carries 8 bits), a run of n >= 2 zero counts
-//            written as -n.
-// The same bytes as HdrHistogram Java / HdrHistogram_c / Python `hdrh` (zlib default level).
+//            varints (at most 9 bytes; the 9th carries 8 bits), a run of n >= 1 zero counts
+//            written as -n (a plain 0 count is accepted when decoding).
+// Byte-identical to Python `hdrh` (checked by tests/metrics/test_hlog_oracle.py) and, by the
+// same rules, HdrHistogram_c; readable by HdrHistogram Java. zlib default compression level.
 //
 // Interval log ("#[Histogram log format version 1.3]"):
 //   #[StartTime: <epoch s> (seconds since epoch), <human date>]
@@ -104,10 +105,10 @@ class HistogramLogWriter {
 };
 
 struct LogInterval {
-  std::string tag;       // empty when untagged
-  double start_s = 0;    // as written in the log
+  std::string tag;     // empty when untagged
+  double start_s = 0;  // as written in the log
   double length_s = 0;
-  double max = 0;        // as written: max value / max unit ratio
+  double max = 0;               // as written: max value / max unit ratio
   double absolute_start_s = 0;  // seconds since the epoch (HdrHistogram's BaseTime rules)
   Histogram histogram;
 };

@@ -1,0 +1,2 @@
+anvil_benchmark(response_parser_bench ${CMAKE_CURRENT_SOURCE_DIR}/response_parser_bench.cpp
+                anvil_http)

@@ -1,0 +1,4 @@
+anvil_fuzz_target(response_parser_fuzz
+  SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/response_parser_fuzz.cpp
+  CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/corpus/response_parser
+  LIBS anvil_http)
