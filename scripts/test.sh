@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+./scripts/setup-peers.sh
 jobs=$(nproc)
 
 for preset in release asan; do

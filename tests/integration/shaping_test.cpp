@@ -128,8 +128,10 @@ TEST(Shaping, LatencyFlagPrintsTheSpectrum) {
 }
 
 TEST(Shaping, HlogIsReadByTheIndependentDecoder) {
-  const char* python = std::getenv("ANVIL_PYTHON");
-  if (python == nullptr || !std::filesystem::exists(python)) GTEST_SKIP() << "no project venv";
+  const char* from_env = std::getenv("ANVIL_PYTHON");
+  const std::string python = from_env != nullptr ? from_env : ANVIL_DEFAULT_PYTHON;
+  // The venv is part of the test set-up (scripts/setup.sh); its absence is a broken set-up.
+  ASSERT_TRUE(std::filesystem::exists(python)) << "no project venv python at " << python;
   TestServer server({"--mode", "delay", "--delay-ms", "2"});
   const std::string hlog = temp_file("run.hlog", "");
   const auto run =

@@ -1,0 +1,3 @@
+module anvil/peers/go-http
+
+go 1.19

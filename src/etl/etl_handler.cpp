@@ -1,0 +1,318 @@
+#include "etl_handler.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "anvil/http/uri.hpp"
+#include "upstream_client.hpp"
+
+namespace anvil::etl {
+
+namespace {
+
+// Python's str.strip() whitespace, which the reference servers apply to etl_args.
+std::string_view strip(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\n\r\v\f";
+  const size_t first = s.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kSpace) - first + 1);
+}
+
+void plain(server::Response& r, int status, std::string_view text) {
+  r.status = status;
+  r.content_type = "text/plain";
+  r.body.assign(text);
+}
+
+// FastAPI's error shape, which the contract says to follow where the reference servers differ.
+void detail(server::Response& r, int status, std::string_view text) {
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = nlohmann::json{{"detail", text}}.dump();
+}
+
+// Per-thread scratch buffers: the decoded path, arguments and file contents of the object in
+// hand. Reused across requests, so a warm thread does not allocate for them.
+struct Scratch {
+  std::string path;
+  std::string args;
+  std::string fqn;
+  std::string normalized;
+  std::string file;
+  std::string output;
+  std::string first_hop;
+  std::string rest_hops;
+};
+thread_local Scratch scratch;
+
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+bool parse_pipeline(std::string_view value, std::string& first, std::string& rest) {
+  first.clear();
+  rest.clear();
+  value = strip(value);
+  if (value.empty()) return true;
+  std::string_view remaining = value;
+  bool is_first = true;
+  while (true) {
+    const size_t comma = remaining.find(',');
+    const std::string_view hop = strip(remaining.substr(0, comma));
+    if (hop.empty()) return false;
+    if (is_first) {
+      first.assign(hop);
+      is_first = false;
+    }
+    if (comma == std::string_view::npos) break;
+    remaining.remove_prefix(comma + 1);
+  }
+  const size_t comma = value.find(',');
+  if (comma != std::string_view::npos) rest.assign(strip(value.substr(comma + 1)));
+  return true;
+}
+
+std::string compose_direct_put_url(std::string_view hop, const http::Url& target,
+                                   std::string_view raw_object_path, std::string_view etl_args) {
+  const size_t scheme_end = hop.find("://");
+  if (scheme_end == std::string_view::npos || scheme_end == 0) return {};
+  const std::string_view after = hop.substr(scheme_end + 3);
+  const size_t authority_end = after.find_first_of("/?");
+  const std::string_view authority = after.substr(0, authority_end);
+  if (authority.empty()) return {};
+  std::string_view path, query;
+  if (authority_end != std::string_view::npos) {
+    std::string_view rest = after.substr(authority_end);
+    const size_t q = rest.find('?');
+    path = rest.substr(0, q);
+    if (q != std::string_view::npos) query = rest.substr(q + 1);
+  }
+  std::string url = target.scheme + "://" + std::string(authority);
+  if (!path.empty()) {
+    const std::string_view base =
+        std::string_view(target.target).substr(0, target.target.find('?'));
+    url.append(base == "/" ? std::string_view() : base);
+    if (!url.ends_with('/') || path[0] != '/')
+      url.append(path);
+    else
+      url.append(path.substr(1));
+  } else {
+    url.append(raw_object_path);
+  }
+  std::string final_query =
+      etl_args.empty() ? std::string(query) : http::query_set_param(query, "etl_args", etl_args);
+  if (!final_query.empty()) url.append("?").append(final_query);
+  return url;
+}
+
+EtlHandler::EtlHandler(EtlServer& server, const EtlConfig& config, FqnReader fqn)
+    : server_(server), config_(config), fqn_(std::move(fqn)) {}
+
+server::Dispatch EtlHandler::dispatch(const http::RequestHead& head) const noexcept {
+  if (head.path() == "/health") return server::Dispatch::inline_;
+  // Blocking work never runs on an event loop: files, the AIS target, the next hop.
+  const bool blocking = head.query().find("etl_fqn") != std::string_view::npos ||
+                        head.find("Ais-Node-Url") != nullptr ||
+                        (head.method == "GET" && !config_.standalone);
+  if (blocking || config_.transform_on_workers) return server::Dispatch::worker;
+  return server::Dispatch::inline_;
+}
+
+void EtlHandler::handle(const server::Request& request, server::Response& response) {
+  const http::RequestHead& head = request.head;
+  const std::string_view raw_path = head.path();
+  const bool get = head.method == "GET" || head.method == "HEAD";
+  const bool put = head.method == "PUT" || head.method == "POST";
+  if (raw_path == "/health" && get) {
+    plain(response, 200, "Running");
+    return;
+  }
+  if (!get && !put) {
+    plain(response, 405, "Method Not Allowed");
+    response.extra_headers = "Allow: GET, HEAD, PUT, POST\r\n";
+    return;
+  }
+  if (raw_path.empty() || raw_path[0] != '/' ||
+      !http::percent_decode(raw_path.substr(1), scratch.path)) {
+    plain(response, 400, "bad object path");
+    return;
+  }
+  const auto args = http::query_param(head.query(), "etl_args");
+  scratch.args.assign(args ? strip(*args) : std::string_view());
+  ObjectRef object{scratch.path, raw_path, scratch.args, false};
+
+  scratch.first_hop.clear();
+  if (const http::Header* node_url = head.find("Ais-Node-Url")) {
+    if (!parse_pipeline(node_url->value, scratch.first_hop, scratch.rest_hops)) {
+      detail(response, 400,
+             "Invalid pipeline header: empty entry in '" + std::string(node_url->value) + "'");
+      return;
+    }
+  }
+
+  if (auto fqn = http::query_param(head.query(), "etl_fqn")) {
+    // The target query-encodes an already path-escaped FQN: decode once more (contract §3.1).
+    // Python's unquote keeps malformed escapes verbatim; so does this.
+    if (!http::percent_decode(*fqn, scratch.fqn)) scratch.fqn = *fqn;
+    const FqnStatus status = config_.direct_fqn
+                                 ? [&] {
+                                     core::UniqueFd fd;
+                                     return fqn_.resolve(scratch.fqn, scratch.normalized, fd);
+                                   }()
+                                 : fqn_.read(scratch.fqn, scratch.normalized, scratch.file);
+    switch (status) {
+      case FqnStatus::ok:
+        break;
+      case FqnStatus::not_found:
+        detail(response, 404, "FQN not found: " + scratch.fqn);
+        return;
+      case FqnStatus::forbidden:
+        detail(response, 403, "FQN outside the allowed roots: " + scratch.fqn);
+        return;
+      case FqnStatus::io_error:
+        detail(response, 500, "cannot read FQN: " + scratch.fqn);
+        return;
+    }
+    if (config_.direct_fqn) {
+      object.input_is_path = true;
+      transform_into(scratch.normalized, object, response);
+    } else {
+      transform_into(scratch.file, object, response);
+    }
+    return;
+  }
+  if (put) {
+    transform_into(request.body, object, response);
+    return;
+  }
+  if (config_.standalone) {
+    transform_into({}, object, response);
+    return;
+  }
+  hpull(head, object, response);
+}
+
+void EtlHandler::hpull(const http::RequestHead&, const ObjectRef& object,
+                       server::Response& response) {
+  // AIS_TARGET_URL + "/" + quote(decoded path, safe="@"): '/' and '#' re-escaped (§2.1).
+  http::Url url = config_.target_url;
+  std::string base = url.target == "/" ? std::string() : url.target;
+  if (!base.empty() && base.back() == '/') base.pop_back();
+  url.target = base + "/" + http::percent_encode(object.path, "@");
+  UpstreamRequest get;
+  get.url = &url;
+  get.bearer_token = config_.authn_token;
+  UpstreamResponse upstream = upstream_call(get);
+  if (upstream.status == 0) {
+    detail(response, 502, "GET " + config_.target_url_text + " failed: " + upstream.error);
+    return;
+  }
+  if (upstream.status != 200) {
+    // The target's status and message pass through (404 stays 404).
+    response.status = upstream.status;
+    response.content_type = "text/plain";
+    response.body = std::move(upstream.body);
+    return;
+  }
+  scratch.file = std::move(upstream.body);
+  transform_into(scratch.file, object, response);
+}
+
+void EtlHandler::transform_into(std::string_view input, const ObjectRef& object,
+                                server::Response& response) {
+  response.status = 200;
+  response.content_type = server_.mime_type();
+  response.body.clear();
+  try {
+    server_.transform(input, object, response.body);
+  } catch (const std::exception& e) {
+    detail(response, 500, std::string("Processing error: ") + e.what());
+    return;
+  } catch (...) {
+    detail(response, 500, "Processing error: unknown exception");
+    return;
+  }
+  if (!scratch.first_hop.empty())
+    direct_put(scratch.first_hop, scratch.rest_hops, object, response);
+}
+
+void EtlHandler::direct_put(std::string_view first_hop, std::string_view rest,
+                            const ObjectRef& object, server::Response& response) {
+  scratch.output.swap(response.body);  // the transformed object: the PUT's body
+  response.body.clear();
+  const std::string url_text =
+      compose_direct_put_url(first_hop, config_.target_url, object.raw_path, object.etl_args);
+  std::string error;
+  auto url = url_text.empty() ? std::nullopt : http::parse_url(url_text, &error);
+  if (!url) {
+    detail(response, 400,
+           "Invalid pipeline header: cannot use hop '" + std::string(first_hop) + "' (" + url_text +
+               "): " + error);
+    return;
+  }
+  UpstreamRequest put;
+  put.method = "PUT";
+  put.url = &*url;
+  put.body = scratch.output;
+  put.bearer_token = config_.authn_token;
+  if (!rest.empty()) put.headers.emplace_back("Ais-Node-Url", std::string(rest));
+  // The body is in memory, so every attempt can resend it: retry transient failures with
+  // backoff min(2^n, 30) (contract §5.6). A refused connection is final at once.
+  for (int attempt = 0;; ++attempt) {
+    UpstreamResponse hop = upstream_call(put);
+    if (hop.status != 0) {
+      for (const auto& [name, value] : hop.ais_headers) {
+        // Our own length is set below; every other Ais-* passes up the chain (§5.9).
+        if (same_name(name, "Ais-Direct-Put-Length")) continue;
+        response.extra_headers.append(name).append(": ").append(value).append("\r\n");
+      }
+      const std::string* length = hop.ais_header("Ais-Direct-Put-Length");
+      if (hop.status == 204 || (hop.status == 200 && hop.body.empty())) {
+        // Delivered: the hop's length (204), or what we sent (a target's empty 200).
+        std::string delivered = hop.status == 204 ? (length ? *length : std::string())
+                                                  : std::to_string(scratch.output.size());
+        response.status = 204;
+        response.body.clear();
+        if (!delivered.empty() && delivered != "0") {
+          response.extra_headers.append("Ais-Direct-Put-Length: ").append(delivered).append("\r\n");
+        }
+      } else {
+        // An ETL stage's content (200), or the hop's error with its own status.
+        response.status = hop.status;
+        if (hop.status != 200) response.content_type = "text/plain";
+        response.body = std::move(hop.body);
+      }
+      return;
+    }
+    if (hop.failure == UpstreamFailure::refused) {
+      detail(response, 502, "direct_put to '" + url_text + "' failed: " + hop.error);
+      return;
+    }
+    if (hop.failure == UpstreamFailure::permanent) {
+      detail(response, 500, "direct_put to '" + url_text + "' failed: " + hop.error);
+      return;
+    }
+    if (attempt >= config_.direct_put_retries) {
+      detail(response, 502, "Direct put failed after retries: " + hop.error);
+      return;
+    }
+    const int64_t units = std::min<int64_t>(int64_t{1} << std::min(attempt, 5), 30);
+    std::this_thread::sleep_for(std::chrono::nanoseconds(units * config_.direct_put_backoff_ns));
+  }
+}
+
+void EtlServer::transform(std::string_view, const ObjectRef&, std::string&) {
+  // run<T>() refuses at compile time a server that does not override transform(); only a
+  // hand-rolled serve() call can get here.
+  throw std::logic_error("this ETL server does not override transform()");
+}
+
+}  // namespace anvil::etl

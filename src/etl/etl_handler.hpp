@@ -1,0 +1,58 @@
+#pragma once
+
+// Private to the etl module: the AIStore ETL routes on top of the generic HTTP server.
+
+#include <string>
+
+#include "anvil/etl/etl_server.hpp"
+#include "anvil/http/url.hpp"
+#include "anvil/server/http_server.hpp"
+#include "fqn_reader.hpp"
+
+namespace anvil::etl {
+
+struct EtlConfig {
+  server::ServerOptions server;
+  bool standalone = false;            // no AIS target: GET /<path> transforms an empty input
+  bool transform_on_workers = false;  // --workers N > 0: every transform leaves the event loop
+  std::string target_url_text;        // AIS_TARGET_URL
+  http::Url target_url;
+  std::string authn_token;                        // AIS_AUTHN_TOKEN: Bearer on outbound requests
+  bool direct_fqn = false;                        // ETL_DIRECT_FQN
+  int direct_put_retries = 3;                     // AIS_DIRECT_PUT_RETRIES
+  int64_t direct_put_backoff_ns = 1'000'000'000;  // delay unit: min(2^n, 30) units before retry n
+};
+
+class EtlHandler final : public server::Handler {
+ public:
+  EtlHandler(EtlServer& server, const EtlConfig& config, FqnReader fqn);
+
+  server::Dispatch dispatch(const http::RequestHead& head) const noexcept override;
+  void handle(const server::Request& request, server::Response& response) override;
+
+ private:
+  void transform_into(std::string_view input, const ObjectRef& object, server::Response& response);
+  void hpull(const http::RequestHead& head, const ObjectRef& object, server::Response& response);
+  // Sends the transformed object to the first hop of a pipeline and answers as the contract's
+  // state machine says (§5.3-5.6): 204 + Ais-Direct-Put-Length, a hop's content, or its error.
+  void direct_put(std::string_view first_hop, std::string_view rest, const ObjectRef& object,
+                  server::Response& response);
+
+  EtlServer& server_;
+  const EtlConfig& config_;
+  FqnReader fqn_;
+};
+
+// Splits an Ais-Node-Url value (contract §5.2): empty or blank -> no hops; any empty entry ->
+// false (answered 400 "Invalid pipeline header"); else the first hop and the rest, trimmed.
+bool parse_pipeline(std::string_view value, std::string& first, std::string& rest);
+
+// The URL a direct put goes to (contract §5.3): the scheme of AIS_TARGET_URL, the hop's
+// host:port; a hop with a path (a destination target) gets AIS_TARGET_URL's path before it,
+// a hop without one (an ETL stage) gets the object's own raw path; the hop's query is kept and
+// etl_args, when non-empty, replaces any it had. Paths stay percent-encoded as received.
+// Empty when the hop is not an http(s) URL.
+std::string compose_direct_put_url(std::string_view hop, const http::Url& target,
+                                   std::string_view raw_object_path, std::string_view etl_args);
+
+}  // namespace anvil::etl

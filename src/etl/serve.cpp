@@ -1,0 +1,177 @@
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "anvil/core/units.hpp"
+#include "anvil/etl/etl_server.hpp"
+#include "etl_handler.hpp"
+
+namespace anvil::etl {
+
+namespace {
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+}
+
+bool env_true(const char* name) {
+  std::string v = env_or(name, "");
+  for (char& c : v)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v == "true" || v == "1" || v == "yes" || v == "on";
+}
+
+// AIS_TARGET_URL carries the per-ETL secret (/v1/etl/_object/<etl>/<secret>): never log it.
+std::string redact(std::string url) {
+  const std::string marker = "/v1/etl/_object/";
+  const size_t at = url.find(marker);
+  if (at == std::string::npos) return url;
+  const size_t name_end = url.find('/', at + marker.size());
+  if (name_end == std::string::npos) return url;
+  const size_t secret_end = url.find_first_of("/?", name_end + 1);
+  url.replace(name_end + 1,
+              (secret_end == std::string::npos ? url.size() : secret_end) - name_end - 1, "***");
+  return url;
+}
+
+}  // namespace
+
+int serve(EtlServer& etl, int argc, char** argv) {
+  EtlConfig config;
+  config.server.host = env_or("ANVIL_HOST", "0.0.0.0");
+  int port = std::atoi(env_or("ANVIL_PORT", "8000").c_str());
+  int threads = std::atoi(env_or("ANVIL_THREADS", "1").c_str());
+  int workers = std::atoi(env_or("ANVIL_WORKERS", "0").c_str());
+  std::string max_body = env_or("ANVIL_MAX_BODY", "");
+  bool standalone = env_true("ANVIL_STANDALONE");
+  std::string header_timeout = env_or("ANVIL_HEADER_TIMEOUT", "10s");
+  std::string idle_timeout = env_or("ANVIL_IDLE_TIMEOUT", "75s");
+
+  CLI::App app{"anvil ETL transform server (AIStore hpush/hpull contract)"};
+  app.add_option("--host", config.server.host,
+                 "Address to listen on (ANVIL_HOST; default 0.0.0.0)");
+  app.add_option("--port", port, "Port (ANVIL_PORT; default 8000; 0 picks a free one)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--threads", threads, "Event-loop threads (ANVIL_THREADS; default 1)")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--workers", workers,
+                 "Run every transform on a pool of N threads instead of the event loops "
+                 "(ANVIL_WORKERS; default 0: transforms run on the event loops)")
+      ->check(CLI::Range(0, 4096));
+  app.add_option("--max-body", max_body,
+                 "Largest request body in bytes (ANVIL_MAX_BODY; default 16 GiB)");
+  app.add_option("--header-timeout", header_timeout,
+                 "A request's head must arrive within this (slowloris guard; ANVIL_HEADER_TIMEOUT; "
+                 "default 10s)");
+  app.add_option("--idle-timeout", idle_timeout,
+                 "Close idle keep-alive connections after this (ANVIL_IDLE_TIMEOUT; default 75s)");
+  app.add_flag("--standalone", standalone,
+               "No AIS target: GET /<path> transforms an empty input (ANVIL_STANDALONE)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "anvil etl: error: %s\n", e.what());
+    return 2;
+  }
+  if (!max_body.empty()) {
+    auto n = core::parse_unsigned(max_body);
+    if (!n) {
+      std::fprintf(stderr, "anvil etl: error: --max-body '%s' is not a byte count\n",
+                   max_body.c_str());
+      return 2;
+    }
+    config.server.limits.max_body = *n;
+  }
+  for (auto [text, target] : {std::pair{&header_timeout, &config.server.header_timeout_ns},
+                              std::pair{&idle_timeout, &config.server.idle_timeout_ns}}) {
+    auto ns = core::parse_duration_ns(*text);
+    if (!ns || *ns <= 0) {
+      std::fprintf(stderr, "anvil etl: error: '%s' is not a positive duration (e.g. 10s, 500ms)\n",
+                   text->c_str());
+      return 2;
+    }
+    *target = *ns;
+  }
+  config.server.body_timeout_ns =
+      std::max(config.server.header_timeout_ns, config.server.body_timeout_ns);
+  config.server.port = static_cast<uint16_t>(port);
+  config.server.threads = threads;
+  // Blocking work (files, the target, hops) always has a pool; transforms use it when asked.
+  config.server.workers = std::max(workers, 2);
+  config.transform_on_workers = workers > 0;
+  config.standalone = standalone;
+  config.direct_fqn = env_true("ETL_DIRECT_FQN");
+  config.authn_token = env_or("AIS_AUTHN_TOKEN", "");
+  {
+    const std::string retries = env_or("AIS_DIRECT_PUT_RETRIES", "3");
+    auto n = core::parse_unsigned(retries);
+    if (!n || *n > 100) {
+      std::fprintf(stderr, "anvil etl: error: AIS_DIRECT_PUT_RETRIES '%s' must be 0..100\n",
+                   retries.c_str());
+      return 2;
+    }
+    config.direct_put_retries = static_cast<int>(*n);
+    // The backoff unit is 1 s as in the reference servers; tests shorten it.
+    auto unit = core::parse_duration_ns(env_or("ANVIL_DIRECT_PUT_BACKOFF", "1s"));
+    if (!unit) {
+      std::fprintf(stderr, "anvil etl: error: ANVIL_DIRECT_PUT_BACKOFF must be a duration\n");
+      return 2;
+    }
+    config.direct_put_backoff_ns = *unit;
+  }
+  config.target_url_text = env_or("AIS_TARGET_URL", "");
+  if (config.target_url_text.empty() && !standalone) {
+    std::fprintf(stderr,
+                 "anvil etl: error: AIS_TARGET_URL is not set (AIStore sets it in the ETL pod; "
+                 "use --standalone to serve without a target)\n");
+    return 2;
+  }
+  if (!config.target_url_text.empty()) {
+    std::string error;
+    auto url = http::parse_url(config.target_url_text, &error);
+    if (!url) {
+      std::fprintf(stderr, "anvil etl: error: AIS_TARGET_URL '%s': %s\n",
+                   redact(config.target_url_text).c_str(), error.c_str());
+      return 2;
+    }
+    config.target_url = *url;
+  }
+
+  // Signals are taken by sigwait below, not by handlers: block them before any thread starts
+  // so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  EtlHandler handler(etl, config, FqnReader::from_environment());
+  server::HttpServer http_server(config.server, handler);
+  try {
+    http_server.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anvil etl: error: %s\n", e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "anvil etl: listening on %s:%u (threads %d, workers %d, target %s)\n",
+               config.server.host.c_str(), http_server.port(), threads, config.server.workers,
+               standalone ? "none (standalone)" : redact(config.target_url_text).c_str());
+  // The port line is on stdout too, so supervisors that start the server on port 0 learn it.
+  std::printf("PORT %u\n", http_server.port());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::fprintf(stderr, "anvil etl: %s: finishing requests in flight\n",
+               signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  http_server.shutdown();
+  return 0;
+}
+
+}  // namespace anvil::etl

@@ -1,0 +1,352 @@
+#include "server_connection.hpp"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "anvil/core/clock.hpp"
+#include "server_loop.hpp"
+#include "status_text.hpp"
+
+namespace anvil::server {
+
+namespace {
+
+constexpr size_t kInitialBuffer = 16 * 1024;
+constexpr size_t kReadChunk = 16 * 1024;
+// Responses of a pipelined burst are batched into one write up to this size.
+constexpr size_t kFlushThreshold = 256 * 1024;
+
+void append_number(std::string& out, uint64_t value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, static_cast<size_t>(end - digits));
+}
+
+}  // namespace
+
+ServerConnection::ServerConnection(ServerLoop& loop, core::UniqueFd fd, int64_t now)
+    : loop_(loop),
+      fd_(std::move(fd)),
+      phase_started_ns_(now),
+      last_progress_ns_(now),
+      buffer_(new char[kInitialBuffer]),
+      capacity_(kInitialBuffer),
+      parser_(loop.options().limits) {
+  int one = 1;
+  ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (loop_.events().add(fd_.get(), EPOLLIN, this) != 0) fd_.reset();
+}
+
+ServerConnection::~ServerConnection() {
+  close();
+}
+
+void ServerConnection::close() noexcept {
+  if (!fd_) return;
+  loop_.events().remove(fd_.get());
+  fd_.reset();
+}
+
+void ServerConnection::set_interest(bool write) noexcept {
+  if (write == want_write_ || !fd_) return;
+  want_write_ = write;
+  loop_.events().modify(fd_.get(), write ? (EPOLLIN | EPOLLOUT) : EPOLLIN, this);
+}
+
+void ServerConnection::on_io(uint32_t events) {
+  if (!fd_ || phase_ == Phase::busy) return;
+  const int64_t now = core::monotonic_ns();
+  if (events & EPOLLOUT) {
+    flush();
+    if (!fd_) {
+      loop_.retire(this);
+      return;
+    }
+    // Output drained: requests that waited behind it can be parsed now.
+    if (out_.empty() && end_ > begin_) process(now);
+  }
+  if (fd_ && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) read_ready(now);
+  if (!fd_) loop_.retire(this);
+}
+
+bool ServerConnection::make_room() {
+  if (end_ < capacity_) return true;
+  if (begin_ > anchor_) {
+    // Keep the current request's head (below anchor_) where its views point.
+    std::memmove(buffer_.get() + anchor_, buffer_.get() + begin_, end_ - begin_);
+    end_ -= begin_ - anchor_;
+    begin_ = anchor_;
+    return true;
+  }
+  const size_t limit = loop_.options().limits.max_head_bytes + kReadChunk;
+  if (capacity_ >= limit) return false;
+  // A head larger than the buffer (or one that filled it exactly) gets here; grow once, to
+  // the head limit plus room to read.
+  std::unique_ptr<char[]> bigger(new char[limit]);
+  std::memcpy(bigger.get(), buffer_.get(), end_);
+  if (phase_ == Phase::body) parser_.rebase(buffer_.get(), bigger.get());
+  buffer_ = std::move(bigger);
+  capacity_ = limit;
+  return true;
+}
+
+void ServerConnection::read_ready(int64_t now) {
+  for (;;) {
+    if (!make_room()) {
+      reject(431, now);
+      return;
+    }
+    const size_t room = capacity_ - end_;
+    const ssize_t n = ::read(fd_.get(), buffer_.get() + end_, room);
+    if (n == 0) {
+      // The client is gone. A request it did not finish sending is dropped; a response it
+      // will never read is not written.
+      close();
+      return;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      close();
+      return;
+    }
+    end_ += static_cast<size_t>(n);
+    last_progress_ns_ = now;
+    process(now);
+    if (!fd_ || phase_ == Phase::busy) return;
+    if (static_cast<size_t>(n) < room) return;
+  }
+}
+
+void ServerConnection::process(int64_t now) {
+  using Event = http::RequestParser::Event;
+  while (fd_ && phase_ != Phase::busy) {
+    if (phase_ == Phase::idle) {
+      if (end_ == begin_) break;
+      phase_ = Phase::head;
+      phase_started_ns_ = now;
+    }
+    const auto step = parser_.next(std::string_view(buffer_.get() + begin_, end_ - begin_));
+    begin_ += step.consumed;
+    switch (step.event) {
+      case Event::need_more:
+        goto done;
+      case Event::head:
+        anchor_ = begin_;
+        on_head(now);
+        break;
+      case Event::body:
+        // A piece of a body still arriving: the read buffer will be reused, so copy it.
+        body_pieces_ = true;
+        body_.append(step.body);
+        break;
+      case Event::complete:
+        // A body that arrived whole is used in place (no copy): nothing moves the read
+        // buffer before the response is made.
+        if (body_pieces_) {
+          body_.append(step.body);
+        } else {
+          body_view_ = step.body;
+        }
+        finish_request(now);
+        break;
+      case Event::error:
+        reject(parser_.error_status(), now);
+        return;
+    }
+  }
+done:
+  if (fd_ && phase_ != Phase::busy && begin_ == end_ && anchor_ == 0) begin_ = end_ = 0;
+  if (fd_ && !out_.empty()) flush();
+}
+
+void ServerConnection::on_head(int64_t now) {
+  phase_ = Phase::body;
+  phase_started_ns_ = now;
+  body_view_ = {};
+  body_pieces_ = false;
+  body_.clear();
+  const http::RequestHead& head = parser_.head();
+  if (head.expect_continue && head.framing != http::BodyFraming::none) {
+    // RFC 9110 §10.1.1: tell the client to send the body it is holding back.
+    out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+    flush();
+  }
+}
+
+void ServerConnection::finish_request(int64_t now) {
+  const http::RequestHead& head = parser_.head();
+  response_.reset();
+  Handler& handler = loop_.handler();
+  if (loop_.pool() != nullptr && handler.dispatch(head) == Dispatch::worker) {
+    phase_ = Phase::busy;
+    phase_started_ns_ = now;
+    // No events while a worker holds the request: the connection neither reads nor writes.
+    loop_.events().remove(fd_.get());
+    want_write_ = false;
+    loop_.pool()->submit(this, &loop_);
+    return;
+  }
+  run_handler();
+  append_response(head);
+  phase_ = Phase::idle;
+  anchor_ = 0;
+  parser_.start();
+  if (response_.close || !head.keep_alive) close_after_write_ = true;
+  if (out_.size() >= kFlushThreshold || close_after_write_) flush();
+}
+
+void ServerConnection::run_handler() noexcept {
+  const Request request{parser_.head(), body_pieces_ ? std::string_view(body_) : body_view_};
+  try {
+    loop_.handler().handle(request, response_);
+  } catch (const std::exception& e) {
+    response_.reset();
+    response_.status = 500;
+    response_.body = std::string("internal error: ") + e.what();
+  } catch (...) {
+    response_.reset();
+    response_.status = 500;
+    response_.body = "internal error";
+  }
+}
+
+void ServerConnection::on_worker_done(int64_t now) {
+  if (!fd_) return;
+  const http::RequestHead& head = parser_.head();
+  append_response(head);
+  phase_ = Phase::idle;
+  anchor_ = 0;
+  parser_.start();
+  if (response_.close || !head.keep_alive) close_after_write_ = true;
+  if (loop_.events().add(fd_.get(), EPOLLIN, this) != 0) {
+    close();
+    loop_.retire(this);
+    return;
+  }
+  last_progress_ns_ = now;
+  flush();
+  // Pipelined requests that arrived while the worker ran are already in the buffer.
+  if (fd_ && out_.empty()) process(now);
+  if (!fd_) loop_.retire(this);
+}
+
+void ServerConnection::append_response(const http::RequestHead& head) {
+  const Response& r = response_;
+  out_.append("HTTP/1.1 ");
+  append_number(out_, static_cast<uint64_t>(r.status));
+  out_.push_back(' ');
+  out_.append(status_text(r.status));
+  out_.append("\r\n");
+  // RFC 9110 §8.6: no Content-Length in 1xx and 204 responses; 304 has no body.
+  const bool bodiless_status = r.status == 204 || r.status == 304 || r.status < 200;
+  if (!bodiless_status) {
+    if (!r.body.empty() || r.status == 200) {
+      out_.append("Content-Type: ");
+      out_.append(r.content_type);
+      out_.append("\r\n");
+    }
+    out_.append("Content-Length: ");
+    append_number(out_, r.body.size());
+    out_.append("\r\n");
+  }
+  out_.append(r.extra_headers);
+  if (r.close || !head.keep_alive) {
+    out_.append("Connection: close\r\n");
+  } else if (head.minor_version == 0) {
+    out_.append("Connection: keep-alive\r\n");  // HTTP/1.0 closes unless told (RFC 9112 §9.3)
+  }
+  out_.append("\r\n");
+  // RFC 9110 §9.3.2: HEAD gets the headers GET would have, without the content.
+  if (!bodiless_status && head.method != "HEAD") out_.append(r.body);
+}
+
+void ServerConnection::reject(int status, int64_t now) {
+  (void)now;
+  // The framing is lost (or the client is abusive): answer and close (RFC 9112 §9.6).
+  response_.reset();
+  response_.status = status;
+  response_.body = status_text(status);
+  response_.close = true;
+  out_.append("HTTP/1.1 ");
+  append_number(out_, static_cast<uint64_t>(status));
+  out_.push_back(' ');
+  out_.append(status_text(status));
+  out_.append("\r\nContent-Type: text/plain\r\nContent-Length: ");
+  append_number(out_, response_.body.size());
+  out_.append("\r\nConnection: close\r\n\r\n");
+  out_.append(response_.body);
+  close_after_write_ = true;
+  phase_ = Phase::idle;
+  flush();
+}
+
+void ServerConnection::flush() {
+  while (out_offset_ < out_.size()) {
+    const ssize_t n =
+        ::send(fd_.get(), out_.data() + out_offset_, out_.size() - out_offset_, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) {
+        set_interest(true);
+        return;
+      }
+      close();
+      return;
+    }
+    out_offset_ += static_cast<size_t>(n);
+  }
+  out_.clear();
+  out_offset_ = 0;
+  set_interest(false);
+  if (close_after_write_) {
+    // Half-close first so the client reads the whole response before the reset a close with
+    // unread input would cause (RFC 9112 §9.6).
+    ::shutdown(fd_.get(), SHUT_WR);
+    close();
+  }
+}
+
+bool ServerConnection::check_timeouts(int64_t now) {
+  if (!fd_) return false;
+  const ServerOptions& o = loop_.options();
+  switch (phase_) {
+    case Phase::busy:
+      return true;
+    case Phase::idle:
+      if (out_.empty() && now - last_progress_ns_ > o.idle_timeout_ns) {
+        close();
+        return false;
+      }
+      return true;
+    case Phase::head:
+      if (now - phase_started_ns_ > o.header_timeout_ns) {
+        reject(408, now);  // slowloris: the head must arrive within the header timeout
+        return fd_.valid();
+      }
+      return true;
+    case Phase::body:
+      if (now - last_progress_ns_ > o.body_timeout_ns) {
+        reject(408, now);
+        return fd_.valid();
+      }
+      return true;
+  }
+  return true;
+}
+
+bool ServerConnection::begin_shutdown() {
+  if (!fd_) return false;
+  if (phase_ == Phase::idle && out_.empty()) {
+    close();
+    return false;
+  }
+  close_after_write_ = true;
+  return true;
+}
+
+}  // namespace anvil::server

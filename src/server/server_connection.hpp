@@ -1,0 +1,75 @@
+#pragma once
+
+// Private to the server module: one accepted connection's state machine.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "anvil/core/event_loop.hpp"
+#include "anvil/core/unique_fd.hpp"
+#include "anvil/http/request_parser.hpp"
+#include "anvil/server/http_server.hpp"
+
+namespace anvil::server {
+
+class ServerLoop;
+
+// read -> parse head -> (100 Continue) -> body -> handler (inline, or a worker while this
+// connection stops reading) -> response appended to the output -> next pipelined request.
+// Responses of a pipelined burst go out in one write.
+class ServerConnection final : public core::IoHandler {
+ public:
+  ServerConnection(ServerLoop& loop, core::UniqueFd fd, int64_t now);
+  ~ServerConnection();
+
+  void on_io(uint32_t events) override;
+  // A worker finished this connection's request (called on the loop's thread).
+  void on_worker_done(int64_t now);
+  // Called by a worker thread: runs the handler for the request waiting on this connection.
+  void run_handler() noexcept;
+
+  // Timeouts and graceful shutdown; returns false when the connection closed.
+  bool check_timeouts(int64_t now);
+  bool begin_shutdown();
+  bool closed() const noexcept { return !fd_; }
+  int fd() const noexcept { return fd_.get(); }
+
+ private:
+  enum class Phase : uint8_t { idle, head, body, busy };
+
+  void read_ready(int64_t now);
+  void process(int64_t now);
+  void on_head(int64_t now);
+  void finish_request(int64_t now);
+  void append_response(const http::RequestHead& head);
+  void reject(int status, int64_t now);
+  void flush();
+  void set_interest(bool write) noexcept;
+  void close() noexcept;
+  bool make_room();
+
+  ServerLoop& loop_;
+  core::UniqueFd fd_;
+  bool want_write_ = false;
+  bool close_after_write_ = false;
+  Phase phase_ = Phase::idle;
+  int64_t phase_started_ns_;
+  int64_t last_progress_ns_;
+
+  std::unique_ptr<char[]> buffer_;
+  size_t capacity_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  size_t anchor_ = 0;  // compaction may not move bytes below this (the current head's bytes)
+
+  http::RequestParser parser_;
+  bool body_pieces_ = false;  // the body came in pieces: body_ holds the joined copy
+  std::string_view body_view_;
+  std::string body_;
+  Response response_;
+  std::string out_;
+  size_t out_offset_ = 0;
+};
+
+}  // namespace anvil::server
