@@ -226,18 +226,27 @@ void EtlHandler::hpull(const http::RequestHead&, const ObjectRef& object,
   transform_into(scratch.file, object, response);
 }
 
+bool EtlHandler::run_transform(std::string_view input, const ObjectRef& object, std::string& output,
+                               std::string& error) {
+  output.clear();
+  try {
+    server_.transform(input, object, output);
+    return true;
+  } catch (const std::exception& e) {
+    error = e.what();
+  } catch (...) {
+    error = "unknown exception";
+  }
+  return false;
+}
+
 void EtlHandler::transform_into(std::string_view input, const ObjectRef& object,
                                 server::Response& response) {
   response.status = 200;
   response.content_type = server_.mime_type();
-  response.body.clear();
-  try {
-    server_.transform(input, object, response.body);
-  } catch (const std::exception& e) {
-    detail(response, 500, std::string("Processing error: ") + e.what());
-    return;
-  } catch (...) {
-    detail(response, 500, "Processing error: unknown exception");
+  std::string error;
+  if (!run_transform(input, object, response.body, error)) {
+    detail(response, 500, "Processing error: " + error);
     return;
   }
   if (!scratch.first_hop.empty())
@@ -247,21 +256,40 @@ void EtlHandler::transform_into(std::string_view input, const ObjectRef& object,
 void EtlHandler::direct_put(std::string_view first_hop, std::string_view rest,
                             const ObjectRef& object, server::Response& response) {
   scratch.output.swap(response.body);  // the transformed object: the PUT's body
-  response.body.clear();
+  HopReply reply = put_to_hop(first_hop, rest, scratch.output, object);
+  response.extra_headers.append(reply.ais_headers);
+  if (reply.own_error) {
+    detail(response, reply.status, reply.body);
+    return;
+  }
+  response.status = reply.status;
+  response.body = std::move(reply.body);
+  if (reply.status == 204 && !reply.delivered_length.empty()) {
+    response.extra_headers.append("Ais-Direct-Put-Length: ")
+        .append(reply.delivered_length)
+        .append("\r\n");
+  }
+  if (reply.status != 200) response.content_type = "text/plain";
+}
+
+HopReply EtlHandler::put_to_hop(std::string_view first_hop, std::string_view rest,
+                                std::string_view data, const ObjectRef& object) {
+  HopReply reply;
   const std::string url_text =
       compose_direct_put_url(first_hop, config_.target_url, object.raw_path, object.etl_args);
   std::string error;
   auto url = url_text.empty() ? std::nullopt : http::parse_url(url_text, &error);
   if (!url) {
-    detail(response, 400,
-           "Invalid pipeline header: cannot use hop '" + std::string(first_hop) + "' (" + url_text +
-               "): " + error);
-    return;
+    reply.status = 400;
+    reply.own_error = true;
+    reply.body = "Invalid pipeline header: cannot use hop '" + std::string(first_hop) + "'" +
+                 (error.empty() ? "" : ": " + error);
+    return reply;
   }
   UpstreamRequest put;
   put.method = "PUT";
   put.url = &*url;
-  put.body = scratch.output;
+  put.body = data;
   put.bearer_token = config_.authn_token;
   if (!rest.empty()) put.headers.emplace_back("Ais-Node-Url", std::string(rest));
   // The body is in memory, so every attempt can resend it: retry transient failures with
@@ -270,39 +298,35 @@ void EtlHandler::direct_put(std::string_view first_hop, std::string_view rest,
     UpstreamResponse hop = upstream_call(put);
     if (hop.status != 0) {
       for (const auto& [name, value] : hop.ais_headers) {
-        // Our own length is set below; every other Ais-* passes up the chain (§5.9).
+        // Our own length is set by the caller; every other Ais-* passes up the chain (§5.9).
         if (same_name(name, "Ais-Direct-Put-Length")) continue;
-        response.extra_headers.append(name).append(": ").append(value).append("\r\n");
+        reply.ais_headers.append(name).append(": ").append(value).append("\r\n");
       }
-      const std::string* length = hop.ais_header("Ais-Direct-Put-Length");
       if (hop.status == 204 || (hop.status == 200 && hop.body.empty())) {
         // Delivered: the hop's length (204), or what we sent (a target's empty 200).
-        std::string delivered = hop.status == 204 ? (length ? *length : std::string())
-                                                  : std::to_string(scratch.output.size());
-        response.status = 204;
-        response.body.clear();
-        if (!delivered.empty() && delivered != "0") {
-          response.extra_headers.append("Ais-Direct-Put-Length: ").append(delivered).append("\r\n");
-        }
+        const std::string* length = hop.ais_header("Ais-Direct-Put-Length");
+        reply.status = 204;
+        reply.delivered_length =
+            hop.status == 204 ? (length ? *length : std::string()) : std::to_string(data.size());
+        if (reply.delivered_length == "0") reply.delivered_length.clear();
       } else {
         // An ETL stage's content (200), or the hop's error with its own status.
-        response.status = hop.status;
-        if (hop.status != 200) response.content_type = "text/plain";
-        response.body = std::move(hop.body);
+        reply.status = hop.status;
+        reply.body = std::move(hop.body);
       }
-      return;
+      return reply;
     }
-    if (hop.failure == UpstreamFailure::refused) {
-      detail(response, 502, "direct_put to '" + url_text + "' failed: " + hop.error);
-      return;
-    }
-    if (hop.failure == UpstreamFailure::permanent) {
-      detail(response, 500, "direct_put to '" + url_text + "' failed: " + hop.error);
-      return;
+    if (hop.failure == UpstreamFailure::refused || hop.failure == UpstreamFailure::permanent) {
+      reply.own_error = true;
+      reply.status = hop.failure == UpstreamFailure::refused ? 502 : 500;
+      reply.body = "direct_put to '" + url_text + "' failed: " + hop.error;
+      return reply;
     }
     if (attempt >= config_.direct_put_retries) {
-      detail(response, 502, "Direct put failed after retries: " + hop.error);
-      return;
+      reply.own_error = true;
+      reply.status = 502;
+      reply.body = "Direct put failed after retries: " + hop.error;
+      return reply;
     }
     const int64_t units = std::min<int64_t>(int64_t{1} << std::min(attempt, 5), 30);
     std::this_thread::sleep_for(std::chrono::nanoseconds(units * config_.direct_put_backoff_ns));

@@ -2,6 +2,7 @@
 
 // Private to the etl module: the AIStore ETL routes on top of the generic HTTP server.
 
+#include <memory>
 #include <string>
 
 #include "anvil/etl/etl_server.hpp"
@@ -23,18 +24,40 @@ struct EtlConfig {
   int64_t direct_put_backoff_ns = 1'000'000'000;  // delay unit: min(2^n, 30) units before retry n
 };
 
+// What the first hop of a pipeline made of a direct put (contract §5.5).
+struct HopReply {
+  int status = 0;                // 204 delivered; 200 a stage's content; else the error status
+  std::string body;              // the stage's content, or the error text
+  bool own_error = false;        // the error is ours (no response from the hop), not its body
+  std::string delivered_length;  // with 204: the length to report ("" when 0 or unknown)
+  std::string ais_headers;       // "Name: value\r\n" lines of the hop's Ais-* fields, to pass up
+};
+
 class EtlHandler final : public server::Handler {
  public:
   EtlHandler(EtlServer& server, const EtlConfig& config, FqnReader fqn);
 
   server::Dispatch dispatch(const http::RequestHead& head) const noexcept override;
   void handle(const server::Request& request, server::Response& response) override;
+  std::unique_ptr<server::UpgradedSession> upgrade(const http::RequestHead& head,
+                                                   server::Response& response) override;
+
+  // Shared by the HTTP routes and the WebSocket session.
+  // Runs the user's transform; false (with `error` set) when it threw.
+  bool run_transform(std::string_view input, const ObjectRef& object, std::string& output,
+                     std::string& error);
+  // Sends `data` to the first hop with retries (§5.6) and reports what came back.
+  HopReply put_to_hop(std::string_view first_hop, std::string_view rest, std::string_view data,
+                      const ObjectRef& object);
+  const FqnReader& fqn() const noexcept { return fqn_; }
+  const EtlConfig& config() const noexcept { return config_; }
+  EtlServer& user_server() noexcept { return server_; }
 
  private:
   void transform_into(std::string_view input, const ObjectRef& object, server::Response& response);
   void hpull(const http::RequestHead& head, const ObjectRef& object, server::Response& response);
-  // Sends the transformed object to the first hop of a pipeline and answers as the contract's
-  // state machine says (§5.3-5.6): 204 + Ais-Direct-Put-Length, a hop's content, or its error.
+  // Sends the transformed object to the first hop and answers as the contract's state
+  // machine says (§5.3-5.6): 204 + Ais-Direct-Put-Length, a hop's content, or its error.
   void direct_put(std::string_view first_hop, std::string_view rest, const ObjectRef& object,
                   server::Response& response);
 

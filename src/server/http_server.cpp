@@ -38,10 +38,10 @@ void HttpServer::start() {
   for (int i = 1; i < options_.threads; ++i)
     listeners.push_back(core::listen_tcp(same, 4096, true));
   if (options_.workers > 0) pool_ = std::make_unique<WorkerPool>(options_.workers);
-  static const std::atomic<int> unused{0};
+  sessions_ = std::make_unique<SessionRegistry>();
   for (auto& listener : listeners) {
-    loops_.push_back(
-        std::make_unique<ServerLoop>(options_, handler_, pool_.get(), std::move(listener), unused));
+    loops_.push_back(std::make_unique<ServerLoop>(options_, handler_, pool_.get(), sessions_.get(),
+                                                  std::move(listener)));
   }
   for (auto& loop : loops_) {
     threads_.emplace_back([this, l = loop.get()] { l->run(stopping_); });
@@ -61,6 +61,7 @@ void HttpServer::wait() {
   }
   // Workers finish the requests they hold before the loops (which own the connections) go.
   if (pool_) pool_->stop();
+  if (sessions_) sessions_->stop_all();
 }
 
 }  // namespace anvil::server

@@ -1,6 +1,7 @@
 #include "server_connection.hpp"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -183,6 +184,25 @@ void ServerConnection::finish_request(int64_t now) {
   const http::RequestHead& head = parser_.head();
   response_.reset();
   Handler& handler = loop_.handler();
+  if (head.upgrade_websocket) {
+    std::unique_ptr<UpgradedSession> session = handler.upgrade(head, response_);
+    if (session) {
+      // The connection leaves HTTP: its own thread takes the socket and what is buffered.
+      loop_.events().remove(fd_.get());
+      std::string pending(buffer_.get() + begin_, end_ - begin_);
+      const int flags = ::fcntl(fd_.get(), F_GETFL);
+      ::fcntl(fd_.get(), F_SETFL, flags & ~O_NONBLOCK);
+      if (!out_.empty()) flush();  // responses to earlier pipelined requests go first
+      loop_.sessions()->start(std::move(session), std::move(fd_), std::move(pending));
+      return;
+    }
+    response_.close = true;
+    append_response(head);
+    phase_ = Phase::idle;
+    close_after_write_ = true;
+    flush();
+    return;
+  }
   if (loop_.pool() != nullptr && handler.dispatch(head) == Dispatch::worker) {
     phase_ = Phase::busy;
     phase_started_ns_ = now;

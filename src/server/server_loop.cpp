@@ -29,10 +29,11 @@ class ServerLoop::WakeHandler final : public core::IoHandler {
 };
 
 ServerLoop::ServerLoop(const ServerOptions& options, Handler& handler, WorkerPool* pool,
-                       core::UniqueFd listener, const std::atomic<int>&)
+                       SessionRegistry* sessions, core::UniqueFd listener)
     : options_(options),
       handler_(handler),
       pool_(pool),
+      sessions_(sessions),
       listener_(std::move(listener)),
       wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       wake_handler_(std::make_unique<WakeHandler>(*this)) {
@@ -141,6 +142,47 @@ void ServerLoop::run(const std::atomic<bool>& stopping) {
   }
   // Past the grace period: whatever is left is cut off. Workers still holding a connection
   // finish before the pool stops, so the loop waits for them first.
+}
+
+SessionRegistry::~SessionRegistry() {
+  stop_all();
+}
+
+void SessionRegistry::start(std::unique_ptr<UpgradedSession> session, core::UniqueFd fd,
+                            std::string pending) {
+  std::lock_guard lock(mutex_);
+  if (stopped_) return;  // the fd closes here: the server is going away
+  // Reap sessions that ended, so a long-running server does not accumulate threads.
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->done->load()) {
+      it->thread.join();
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  const int raw_fd = fd.get();
+  entries_.push_back({std::thread([s = std::move(session), f = std::move(fd),
+                                   p = std::move(pending), done]() mutable {
+                        s->run(std::move(f), std::move(p));
+                        done->store(true);
+                      }),
+                      raw_fd, done});
+}
+
+void SessionRegistry::stop_all() {
+  std::vector<Entry> entries;
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    for (auto& e : entries_) {
+      if (!e.done->load()) ::shutdown(e.fd, SHUT_RDWR);
+    }
+    entries.swap(entries_);
+  }
+  for (auto& e : entries)
+    e.thread.join();
 }
 
 WorkerPool::WorkerPool(int threads) {

@@ -19,10 +19,29 @@ namespace anvil::server {
 class ServerConnection;
 class WorkerPool;
 
+// Threads of upgraded connections: started on request, shut down and joined with the server.
+class SessionRegistry {
+ public:
+  ~SessionRegistry();
+  void start(std::unique_ptr<UpgradedSession> session, core::UniqueFd fd, std::string pending);
+  // Shuts every session's socket down (their blocking reads return) and joins them.
+  void stop_all();
+
+ private:
+  struct Entry {
+    std::thread thread;
+    int fd;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::mutex mutex_;
+  std::vector<Entry> entries_;
+  bool stopped_ = false;
+};
+
 class ServerLoop final : public core::IoHandler {
  public:
   ServerLoop(const ServerOptions& options, Handler& handler, WorkerPool* pool,
-             core::UniqueFd listener, const std::atomic<int>& open_connections_limit);
+             SessionRegistry* sessions, core::UniqueFd listener);
   ~ServerLoop();
 
   void run(const std::atomic<bool>& stopping);
@@ -37,6 +56,7 @@ class ServerLoop final : public core::IoHandler {
   const ServerOptions& options() const noexcept { return options_; }
   Handler& handler() noexcept { return handler_; }
   WorkerPool* pool() noexcept { return pool_; }
+  SessionRegistry* sessions() noexcept { return sessions_; }
 
  private:
   void accept_all(int64_t now);
@@ -47,6 +67,7 @@ class ServerLoop final : public core::IoHandler {
   const ServerOptions& options_;
   Handler& handler_;
   WorkerPool* pool_;
+  SessionRegistry* sessions_;
   core::EventLoop loop_;
   core::UniqueFd listener_;
   core::UniqueFd wake_fd_;

@@ -561,3 +561,108 @@ def test_head_around_the_buffer_size_keeps_its_views(inspect, head_size):
     assert data.startswith(b"HTTP/1.1 200"), data[:200]
     seen = json.loads(data.split(b"\r\n\r\n", 1)[1])
     assert seen["path"] == "obj" and seen["etl_args"] == "keep" and seen["input_size"] == 3000
+
+
+# ---- WebSocket (contract §4) ----
+
+from websockets.sync.client import connect as ws_connect  # noqa: E402
+
+
+def control(**fields):
+    return json.dumps(fields).encode()
+
+
+def test_ws_echo_binary_control_and_data(echo):
+    with ws_connect(f"ws://127.0.0.1:{echo.port}/ws", max_size=None) as ws:
+        ws.send(control(path="obj", etl_args=""))
+        ws.send(b"payload")
+        assert ws.recv() == b"payload"
+        # A text control frame is accepted too (Go's ReadJSON does).
+        ws.send(json.dumps({"path": "o2"}))
+        ws.send(b"")
+        assert ws.recv() == b""
+
+
+def test_ws_many_in_flight_answered_in_order(inspect):
+    with ws_connect(f"ws://127.0.0.1:{inspect.port}/ws", max_size=None) as ws:
+        for i in range(200):
+            ws.send(control(path=f"obj-{i}", etl_args=str(i)))
+            ws.send(b"x" * i)
+        for i in range(200):
+            seen = json.loads(ws.recv())
+            assert (seen["path"], seen["etl_args"], seen["input_size"]) == (f"obj-{i}", str(i), i)
+
+
+def test_ws_large_message(echo):
+    payload = os.urandom(20 << 20)
+    with ws_connect(f"ws://127.0.0.1:{echo.port}/ws", max_size=None) as ws:
+        ws.send(control(path="big"))
+        ws.send(payload)
+        assert ws.recv() == payload
+
+
+def test_ws_fqn_without_data_frame(fqn_tree):
+    root, obj, _ = fqn_tree
+    s = Server("etl-echo", "--standalone", env={"ANVIL_FQN_ROOTS": str(root)})
+    try:
+        with ws_connect(f"ws://127.0.0.1:{s.port}/ws") as ws:
+            ws.send(control(path="a", fqn=urllib.parse.quote(str(obj), safe="/@")))
+            assert ws.recv() == b"object-bytes"
+            ws.send(control(path="b", fqn=urllib.parse.quote(str(fqn_tree[2]), safe="/@")))
+            reply = ws.recv()
+            assert isinstance(reply, str) and "FQN" in reply
+            ws.send(control(path="c"))  # the stream is still in step
+            ws.send(b"after")
+            assert ws.recv() == b"after"
+    finally:
+        s.stop()
+
+
+def test_ws_errors_and_direct_put_replies(inspect):
+    dst = StubHop(status=200)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    s = etl_with_target("etl-echo")
+    try:
+        with ws_connect(f"ws://127.0.0.1:{s.port}/ws") as ws:
+            ws.send(control(path="bck/o", pipeline=dst.url + "/dst%2Fo", etl_args="a"))
+            ws.send(b"12345")
+            assert ws.recv() == "5"  # text: delivered by direct put, its length
+            assert dst.puts[-1]["body"] == b"12345"
+            assert dst.puts[-1]["path"] == TARGET_PATH + "/dst%2Fo?etl_args=a"
+            ws.send(control(path="bck/o", pipeline=f"http://127.0.0.1:{dead}"))
+            ws.send(b"x")
+            assert ws.recv() == "0"  # text "0": the direct put failed
+            ws.send(control(path="bck/o", pipeline=",,invalid,,"))
+            ws.send(b"x")
+            assert "Invalid pipeline" in ws.recv()
+        with ws_connect(f"ws://127.0.0.1:{inspect.port}/ws") as ws:
+            ws.send(control(path="o", etl_args="fail"))
+            ws.send(b"x")
+            assert ws.recv() == "Transform error: asked to fail"
+    finally:
+        s.stop()
+        dst.shutdown()
+
+
+def test_ws_handshake_errors(echo):
+    raw = echo.raw(b"GET /other HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    assert raw.startswith(b"HTTP/1.1 404")
+    raw = echo.raw(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n")
+    assert raw.startswith(b"HTTP/1.1 426") and b"Sec-WebSocket-Version: 13" in raw
+    raw = echo.raw(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   b"Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    assert raw.startswith(b"HTTP/1.1 400")
+
+
+def test_sigterm_with_open_websocket_exits():
+    s = Server("etl-echo", "--standalone")
+    with ws_connect(f"ws://127.0.0.1:{s.port}/ws") as ws:
+        ws.send(control(path="o"))
+        ws.send(b"x")
+        assert ws.recv() == b"x"
+        os.killpg(s.proc.pid, signal.SIGTERM)
+        assert s.proc.wait(10) == 0

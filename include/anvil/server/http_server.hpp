@@ -8,12 +8,14 @@
 #include <thread>
 #include <vector>
 
+#include "anvil/core/unique_fd.hpp"
 #include "anvil/http/request_parser.hpp"
 
 namespace anvil::server {
 
 class ServerLoop;
 class WorkerPool;
+class SessionRegistry;
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
@@ -59,6 +61,16 @@ enum class Dispatch : uint8_t {
   worker,   // on a worker thread (blocking work: files, upstream calls, heavy transforms)
 };
 
+// A connection that left HTTP (a WebSocket): it runs on a thread of its own with blocking
+// I/O until it ends, so a long-lived session never holds an event loop or a worker.
+class UpgradedSession {
+ public:
+  virtual ~UpgradedSession() = default;
+  // Owns `fd` (blocking); `pending` holds bytes the client sent after its upgrade request.
+  // On server shutdown the socket is shut down, so blocking reads return and run() must end.
+  virtual void run(core::UniqueFd fd, std::string pending) = 0;
+};
+
 // One virtual call per request; implementations must be thread-safe (several event-loop and
 // worker threads call them at once) and must not throw (an exception is answered 500).
 class Handler {
@@ -66,6 +78,16 @@ class Handler {
   virtual ~Handler() = default;
   virtual Dispatch dispatch(const http::RequestHead& head) const noexcept = 0;
   virtual void handle(const Request& request, Response& response) = 0;
+  // A request asking to upgrade (Upgrade: websocket). Return a session to take the connection
+  // over (it writes its own 101), or fill `response` (404, 400, 426...) and return nullptr.
+  virtual std::unique_ptr<UpgradedSession> upgrade(const http::RequestHead& head,
+                                                   Response& response) {
+    (void)head;
+    response.status = 404;
+    response.body = "no upgrade here";
+    response.close = true;
+    return nullptr;
+  }
 };
 
 // An HTTP/1.1 server: keep-alive, pipelining (answered in order), chunked request bodies,
@@ -96,6 +118,7 @@ class HttpServer {
   std::vector<std::unique_ptr<ServerLoop>> loops_;
   std::vector<std::thread> threads_;
   std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<SessionRegistry> sessions_;
   std::atomic<bool> stopping_{false};
 };
 
