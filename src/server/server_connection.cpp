@@ -5,8 +5,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -22,6 +24,12 @@ constexpr size_t kInitialBuffer = 16 * 1024;
 constexpr size_t kReadChunk = 16 * 1024;
 // Responses of a pipelined burst are batched into one write up to this size.
 constexpr size_t kFlushThreshold = 256 * 1024;
+// A response body at least this large is written from where the handler left it (a second
+// iovec) instead of being copied behind its head.
+constexpr size_t kSeparateBody = 32 * 1024;
+// Bodies announced up to this size are reserved at once, so joining their pieces never
+// reallocates; larger ones grow as they come.
+constexpr uint64_t kReserveBodyUpTo = 64 << 20;
 
 void append_number(std::string& out, uint64_t value) {
   char digits[24];
@@ -70,7 +78,7 @@ void ServerConnection::on_io(uint32_t events) {
       return;
     }
     // Output drained: requests that waited behind it can be parsed now.
-    if (out_.empty() && end_ > begin_) process(now);
+    if (output_drained() && end_ > begin_) process(now);
   }
   if (fd_ && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) read_ready(now);
   if (!fd_) loop_.retire(this);
@@ -126,7 +134,8 @@ void ServerConnection::read_ready(int64_t now) {
 
 void ServerConnection::process(int64_t now) {
   using Event = http::RequestParser::Event;
-  while (fd_ && phase_ != Phase::busy) {
+  // A large body waiting to be written holds back later responses (they must follow it).
+  while (fd_ && phase_ != Phase::busy && big_body_.empty()) {
     if (phase_ == Phase::idle) {
       if (end_ == begin_) break;
       phase_ = Phase::head;
@@ -163,7 +172,7 @@ void ServerConnection::process(int64_t now) {
   }
 done:
   if (fd_ && phase_ != Phase::busy && begin_ == end_ && anchor_ == 0) begin_ = end_ = 0;
-  if (fd_ && !out_.empty()) flush();
+  if (fd_ && !output_drained()) flush();
 }
 
 void ServerConnection::on_head(int64_t now) {
@@ -173,6 +182,10 @@ void ServerConnection::on_head(int64_t now) {
   body_pieces_ = false;
   body_.clear();
   const http::RequestHead& head = parser_.head();
+  if (head.framing == http::BodyFraming::content_length &&
+      head.content_length > capacity_ - begin_ && head.content_length <= kReserveBodyUpTo) {
+    body_.reserve(head.content_length);
+  }
   if (head.expect_continue && head.framing != http::BodyFraming::none) {
     // RFC 9110 §10.1.1: tell the client to send the body it is holding back.
     out_.append("HTTP/1.1 100 Continue\r\n\r\n");
@@ -218,7 +231,7 @@ void ServerConnection::finish_request(int64_t now) {
   anchor_ = 0;
   parser_.start();
   if (response_.close || !head.keep_alive) close_after_write_ = true;
-  if (out_.size() >= kFlushThreshold || close_after_write_) flush();
+  if (out_.size() >= kFlushThreshold || close_after_write_ || !big_body_.empty()) flush();
 }
 
 void ServerConnection::run_handler() noexcept {
@@ -252,7 +265,7 @@ void ServerConnection::on_worker_done(int64_t now) {
   last_progress_ns_ = now;
   flush();
   // Pipelined requests that arrived while the worker ran are already in the buffer.
-  if (fd_ && out_.empty()) process(now);
+  if (fd_ && output_drained()) process(now);
   if (!fd_) loop_.retire(this);
 }
 
@@ -283,7 +296,14 @@ void ServerConnection::append_response(const http::RequestHead& head) {
   }
   out_.append("\r\n");
   // RFC 9110 §9.3.2: HEAD gets the headers GET would have, without the content.
-  if (!bodiless_status && head.method != "HEAD") out_.append(r.body);
+  if (bodiless_status || head.method == "HEAD") return;
+  if (r.body.size() >= kSeparateBody) {
+    // Swapped, not copied: the handler's buffer goes out as is and comes back empty, with
+    // the capacity of the previous large body, for the next request.
+    big_body_.swap(response_.body);
+  } else {
+    out_.append(r.body);
+  }
 }
 
 void ServerConnection::reject(int status, int64_t now) {
@@ -307,9 +327,17 @@ void ServerConnection::reject(int status, int64_t now) {
 }
 
 void ServerConnection::flush() {
-  while (out_offset_ < out_.size()) {
-    const ssize_t n =
-        ::send(fd_.get(), out_.data() + out_offset_, out_.size() - out_offset_, MSG_NOSIGNAL);
+  while (out_offset_ < out_.size() || big_offset_ < big_body_.size()) {
+    iovec iov[2];
+    int count = 0;
+    if (out_offset_ < out_.size())
+      iov[count++] = {out_.data() + out_offset_, out_.size() - out_offset_};
+    if (big_offset_ < big_body_.size())
+      iov[count++] = {big_body_.data() + big_offset_, big_body_.size() - big_offset_};
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = static_cast<size_t>(count);
+    const ssize_t n = ::sendmsg(fd_.get(), &message, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) {
         set_interest(true);
@@ -318,10 +346,15 @@ void ServerConnection::flush() {
       close();
       return;
     }
-    out_offset_ += static_cast<size_t>(n);
+    size_t written = static_cast<size_t>(n);
+    const size_t from_head = std::min(written, out_.size() - out_offset_);
+    out_offset_ += from_head;
+    big_offset_ += written - from_head;
   }
   out_.clear();
   out_offset_ = 0;
+  big_body_.clear();
+  big_offset_ = 0;
   set_interest(false);
   if (close_after_write_) {
     // Half-close first so the client reads the whole response before the reset a close with
@@ -338,7 +371,7 @@ bool ServerConnection::check_timeouts(int64_t now) {
     case Phase::busy:
       return true;
     case Phase::idle:
-      if (out_.empty() && now - last_progress_ns_ > o.idle_timeout_ns) {
+      if (output_drained() && now - last_progress_ns_ > o.idle_timeout_ns) {
         close();
         return false;
       }
@@ -361,7 +394,7 @@ bool ServerConnection::check_timeouts(int64_t now) {
 
 bool ServerConnection::begin_shutdown() {
   if (!fd_) return false;
-  if (phase_ == Phase::idle && out_.empty()) {
+  if (phase_ == Phase::idle && output_drained()) {
     close();
     return false;
   }

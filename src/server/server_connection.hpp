@@ -48,6 +48,7 @@ class ServerConnection final : public core::IoHandler {
   void set_interest(bool write) noexcept;
   void close() noexcept;
   bool make_room();
+  bool output_drained() const noexcept { return out_.empty() && big_body_.empty(); }
 
   ServerLoop& loop_;
   core::UniqueFd fd_;
@@ -68,8 +69,10 @@ class ServerConnection final : public core::IoHandler {
   std::string_view body_view_;
   std::string body_;
   Response response_;
-  std::string out_;
+  std::string out_;  // response heads and small bodies, in order
   size_t out_offset_ = 0;
+  std::string big_body_;  // a large body that follows out_ (nothing is queued after it)
+  size_t big_offset_ = 0;
 };
 
 }  // namespace anvil::server

@@ -666,3 +666,16 @@ def test_sigterm_with_open_websocket_exits():
         assert ws.recv() == b"x"
         os.killpg(s.proc.pid, signal.SIGTERM)
         assert s.proc.wait(10) == 0
+
+
+def test_hash_with_args_matches_python_xxhash():
+    import xxhash
+    s = Server("etl-hash-with-args", "--standalone", env={"SEED_DEFAULT": "7"})
+    try:
+        data = os.urandom(5000)
+        assert s.request("PUT", "/o?etl_args=12345", body=data)[2] == xxhash.xxh64(data, seed=12345).hexdigest().encode()
+        assert s.request("PUT", "/o", body=data)[2] == xxhash.xxh64(data, seed=7).hexdigest().encode()
+        status, _, body = s.request("PUT", "/o?etl_args=notanumber", body=data)
+        assert status == 500 and b"unsigned integer" in body
+    finally:
+        s.stop()
