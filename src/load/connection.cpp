@@ -23,8 +23,10 @@ ErrorClass classify_errno(int error) noexcept {
   switch (error) {
     case ECONNRESET:
     case EPIPE:
-    case ECONNABORTED: return ErrorClass::reset;
-    default: return ErrorClass::read;
+    case ECONNABORTED:
+      return ErrorClass::reset;
+    default:
+      return ErrorClass::read;
   }
 }
 
@@ -33,7 +35,9 @@ ErrorClass classify_errno(int error) noexcept {
 Connection::Connection(Worker& worker, uint32_t id)
     : worker_(worker), id_(id), buffer_(new char[kInitialBuffer]), capacity_(kInitialBuffer) {}
 
-Connection::~Connection() { close(); }
+Connection::~Connection() {
+  close();
+}
 
 void Connection::close() noexcept {
   if (fd_) worker_.loop_.remove(fd_.get());
@@ -53,7 +57,8 @@ void Connection::close() noexcept {
 
 bool Connection::submit(const PreparedRequest& request, int64_t intended_ns, int64_t now) {
   const int slot = (head_ + count_) % kMaxPipeline;
-  ring_[slot] = {intended_ns, now, request.is_head, intended_ns >= worker_.context_.measure_start_ns};
+  ring_[slot] = {intended_ns, now, request.is_head,
+                 intended_ns >= worker_.context_.measure_start_ns};
   ++count_;
   pending_[(pending_head_ + pending_count_) % kMaxPipeline] = &request;
   ++pending_count_;
@@ -113,8 +118,12 @@ bool Connection::handshake(int64_t now) {
     return true;
   }
   switch (::SSL_get_error(ssl_, rc)) {
-    case SSL_ERROR_WANT_READ: want_write(false); return true;
-    case SSL_ERROR_WANT_WRITE: want_write(true); return true;
+    case SSL_ERROR_WANT_READ:
+      want_write(false);
+      return true;
+    case SSL_ERROR_WANT_WRITE:
+      want_write(true);
+      return true;
     default:
       ::ERR_clear_error();
       fail(ErrorClass::connect, now);
@@ -131,7 +140,8 @@ void Connection::want_write(bool on) noexcept {
 void Connection::on_io(uint32_t events) {
   const int64_t now = core::monotonic_ns();
   switch (state_) {
-    case State::closed: return;
+    case State::closed:
+      return;
     case State::connecting: {
       const int error = core::finish_connect(fd_.get());
       if (error != 0) {
@@ -142,7 +152,9 @@ void Connection::on_io(uint32_t events) {
       on_connected(now);
       return;
     }
-    case State::handshaking: handshake(now); return;
+    case State::handshaking:
+      handshake(now);
+      return;
     case State::open:
       if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) read_ready(now);
       if (state_ == State::open && (events & EPOLLOUT)) flush(now);

@@ -11,7 +11,9 @@ std::atomic<bool>& interrupt_flag() noexcept {
 }
 
 namespace {
-void on_signal(int) { interrupt_flag().store(true, std::memory_order_relaxed); }
+void on_signal(int) {
+  interrupt_flag().store(true, std::memory_order_relaxed);
+}
 }  // namespace
 
 void install_interrupt_handlers() noexcept {

@@ -1,9 +1,9 @@
 #include "anvil/load/request_set.hpp"
 
+#include <toml++/toml.h>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <toml++/toml.h>
 
 #include "anvil/http/request_builder.hpp"
 
@@ -15,9 +15,11 @@ constexpr uint64_t kMaxTotalWeight = 100'000;
 
 std::vector<uint32_t> interleave(const std::vector<RequestTemplate>& templates) {
   uint64_t total = 0;
-  for (const auto& t : templates) total += t.weight;
+  for (const auto& t : templates)
+    total += t.weight;
   if (total == 0 || total > kMaxTotalWeight) {
-    throw std::runtime_error("request weights must add up to 1.." + std::to_string(kMaxTotalWeight));
+    throw std::runtime_error("request weights must add up to 1.." +
+                             std::to_string(kMaxTotalWeight));
   }
   std::vector<int64_t> current(templates.size(), 0);
   std::vector<uint32_t> order;
@@ -73,7 +75,8 @@ std::vector<RequestTemplate> load_request_file(const std::string& path) {
   };
   for (auto&& [key, value] : root) {
     if (key != "request") {
-      throw std::runtime_error(where(value, std::string(key.str())) + " is not a known key (expected [[request]])");
+      throw std::runtime_error(where(value, std::string(key.str())) +
+                               " is not a known key (expected [[request]])");
     }
   }
   const toml::array* list = root["request"].as_array();
@@ -101,13 +104,15 @@ std::vector<RequestTemplate> load_request_file(const std::string& path) {
       } else if (key == "weight" && value.is_integer()) {
         const int64_t w = value.as_integer()->get();
         if (w < 1 || w > static_cast<int64_t>(kMaxTotalWeight)) {
-          throw std::runtime_error(where(value, key) + " must be 1.." + std::to_string(kMaxTotalWeight));
+          throw std::runtime_error(where(value, key) + " must be 1.." +
+                                   std::to_string(kMaxTotalWeight));
         }
         t.weight = static_cast<uint32_t>(w);
       } else if (key == "headers" && value.is_table()) {
         for (auto&& [name, header_value] : *value.as_table()) {
           if (!header_value.is_string()) {
-            throw std::runtime_error(where(header_value, std::string(name.str())) + " header value must be a string");
+            throw std::runtime_error(where(header_value, std::string(name.str())) +
+                                     " header value must be a string");
           }
           t.headers.emplace_back(std::string(name.str()), header_value.as_string()->get());
         }

@@ -34,8 +34,10 @@ LoadProfile make_profile(const LoadOptions& o) {
     if (!o.stages.empty()) return LoadProfile(0, o.stages);
     const int64_t total = o.warmup_ns + o.duration_ns;
     if (o.spawn_rate > 0) {
-      const int64_t ramp = std::min<int64_t>(total, static_cast<int64_t>(o.users / o.spawn_rate * 1e9));
-      const double reached = ramp < total ? o.users : o.spawn_rate * static_cast<double>(ramp) / 1e9;
+      const int64_t ramp =
+          std::min<int64_t>(total, static_cast<int64_t>(o.users / o.spawn_rate * 1e9));
+      const double reached =
+          ramp < total ? o.users : o.spawn_rate * static_cast<double>(ramp) / 1e9;
       std::vector<Stage> stages{{ramp, reached}};
       if (total > ramp) stages.push_back({total - ramp, static_cast<double>(o.users)});
       return LoadProfile(0, stages);
@@ -45,22 +47,28 @@ LoadProfile make_profile(const LoadOptions& o) {
   return LoadProfile::constant(0, o.warmup_ns + o.duration_ns);
 }
 
-int share_of(int total, int index, int count) { return total / count + (index < total % count ? 1 : 0); }
+int share_of(int total, int index, int count) {
+  return total / count + (index < total % count ? 1 : 0);
+}
 
 }  // namespace
 
 int64_t LoadOptions::measured_ns() const noexcept {
   if (stages.empty()) return duration_ns;
   int64_t total = 0;
-  for (const Stage& s : stages) total += s.duration_ns;
+  for (const Stage& s : stages)
+    total += s.duration_ns;
   return total - warmup_ns;
 }
 
 const char* to_string(Mode mode) noexcept {
   switch (mode) {
-    case Mode::closed: return "closed";
-    case Mode::rate: return "rate";
-    case Mode::users: return "users";
+    case Mode::closed:
+      return "closed";
+    case Mode::rate:
+      return "rate";
+    case Mode::users:
+      return "users";
   }
   return "unknown";
 }
@@ -85,8 +93,8 @@ LoadResult run_load(const LoadOptions& options, bool progress) {
   context.measure_start_ns = context.start_ns + options.warmup_ns;
   const int64_t measured = options.measured_ns();
   const bool unbounded_time = options.request_count && measured <= 0;
-  context.end_ns = unbounded_time ? std::numeric_limits<int64_t>::max()
-                                  : context.measure_start_ns + measured;
+  context.end_ns =
+      unbounded_time ? std::numeric_limits<int64_t>::max() : context.measure_start_ns + measured;
 
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < options.threads; ++i) {
@@ -97,7 +105,10 @@ LoadResult run_load(const LoadOptions& options, bool progress) {
     share.users = share_of(options.users, i, options.threads);
     if (options.request_count) {
       share.requests = *options.request_count / static_cast<uint64_t>(options.threads) +
-                       (static_cast<uint64_t>(i) < *options.request_count % static_cast<uint64_t>(options.threads) ? 1 : 0);
+                       (static_cast<uint64_t>(i) <
+                                *options.request_count % static_cast<uint64_t>(options.threads)
+                            ? 1
+                            : 0);
     }
     workers.push_back(std::make_unique<Worker>(context, share));
   }
@@ -133,14 +144,15 @@ LoadResult run_load(const LoadOptions& options, bool progress) {
       const double elapsed = static_cast<double>(now - context.start_ns) / 1e9;
       std::fprintf(stderr, "\r\033[K[%6.1fs%s] %s req/s, %s requests, %s errors", elapsed,
                    now < context.measure_start_ns ? " warm-up" : "",
-                   core::format_count(done - last_requests).c_str(), core::format_count(done).c_str(),
-                   core::format_count(errors).c_str());
+                   core::format_count(done - last_requests).c_str(),
+                   core::format_count(done).c_str(), core::format_count(errors).c_str());
       std::fflush(stderr);
       last_requests = done;
       next_progress += core::kNsPerSec;
     }
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   const int64_t finished_ns = core::monotonic_ns();
   const core::CpuTimes cpu = core::CpuTimes::of_self() - cpu_start;
   if (progress) std::fprintf(stderr, "\r\033[K");
@@ -171,10 +183,12 @@ LoadResult run_load(const LoadOptions& options, bool progress) {
     // A count-bounded run ends with its last answer, not with the drain of the loop.
     window_end = std::min(window_end, last_completion);
   }
-  result.duration_s = std::max<double>(static_cast<double>(window_end - context.measure_start_ns) / 1e9, 1e-9);
+  result.duration_s =
+      std::max<double>(static_cast<double>(window_end - context.measure_start_ns) / 1e9, 1e-9);
   result.achieved_rate = static_cast<double>(result.counters.requests) / result.duration_s;
 
-  const double wall = static_cast<double>(finished_ns - std::max(context.measure_start_ns, context.start_ns)) / 1e9;
+  const double wall =
+      static_cast<double>(finished_ns - std::max(context.measure_start_ns, context.start_ns)) / 1e9;
   const int cores = std::min(options.threads, core::usable_cpu_count());
   result.cpu_user_s = cpu.user_s;
   result.cpu_sys_s = cpu.sys_s;
@@ -187,7 +201,8 @@ LoadResult run_load(const LoadOptions& options, bool progress) {
     result.client_bound_reason = reason;
   }
   if (options.mode == Mode::rate && result.counters.requests > 0) {
-    const double late = static_cast<double>(result.late_sends) / static_cast<double>(result.counters.requests);
+    const double late =
+        static_cast<double>(result.late_sends) / static_cast<double>(result.counters.requests);
     if (late > 0.01) {
       result.client_bound = true;
       char reason[200];
@@ -208,7 +223,8 @@ LoadResult run_load(const LoadOptions& options, bool progress) {
       result.warnings.push_back(warning);
     }
   }
-  if (result.interrupted) result.warnings.push_back("interrupted: results cover the time run so far");
+  if (result.interrupted)
+    result.warnings.push_back("interrupted: results cover the time run so far");
   return result;
 }
 

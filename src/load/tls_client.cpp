@@ -19,7 +19,9 @@ bool is_ip_literal(const std::string& name) {
 }  // namespace
 
 TlsClient::TlsClient(const std::string& server_name, bool verify_peer)
-    : server_name_(server_name), verify_peer_(verify_peer), name_is_ip_(is_ip_literal(server_name)) {
+    : server_name_(server_name),
+      verify_peer_(verify_peer),
+      name_is_ip_(is_ip_literal(server_name)) {
   ctx_ = ::SSL_CTX_new(::TLS_client_method());
   if (ctx_ == nullptr) throw std::runtime_error("cannot create a TLS context");
   ::SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
@@ -36,7 +38,9 @@ TlsClient::TlsClient(const std::string& server_name, bool verify_peer)
   }
 }
 
-TlsClient::~TlsClient() { ::SSL_CTX_free(ctx_); }
+TlsClient::~TlsClient() {
+  ::SSL_CTX_free(ctx_);
+}
 
 SSL* TlsClient::new_session(int fd) const noexcept {
   SSL* ssl = ::SSL_new(ctx_);

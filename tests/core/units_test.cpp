@@ -10,9 +10,15 @@ TEST(ParseDuration, AcceptsEveryUnit) {
     const char* text;
     int64_t ns;
   };
-  const Case cases[] = {{"10s", 10'000'000'000},  {"500ms", 500'000'000}, {"250us", 250'000},
-                        {"2m", 120'000'000'000},  {"1h", 3'600'000'000'000}, {"1.5s", 1'500'000'000},
-                        {"3", 3'000'000'000},     {"0s", 0},              {"7ns", 7}};
+  const Case cases[] = {{"10s", 10'000'000'000},
+                        {"500ms", 500'000'000},
+                        {"250us", 250'000},
+                        {"2m", 120'000'000'000},
+                        {"1h", 3'600'000'000'000},
+                        {"1.5s", 1'500'000'000},
+                        {"3", 3'000'000'000},
+                        {"0s", 0},
+                        {"7ns", 7}};
   for (const auto& c : cases) {
     auto ns = parse_duration_ns(c.text);
     ASSERT_TRUE(ns.has_value()) << c.text;

@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <unistd.h>
 
 namespace anvil::load {
 namespace {
@@ -26,13 +26,15 @@ TEST(RequestSet, WeightsHoldExactlyOverEveryCycle) {
   mix[1].weight = 1;
   RequestSet set(mix, url_of("http://127.0.0.1:8080/"), true);
   std::map<std::string, int> seen;
-  for (uint32_t i = 0; i < 400; ++i) seen[set.at(i).bytes.substr(0, 3)]++;
+  for (uint32_t i = 0; i < 400; ++i)
+    seen[set.at(i).bytes.substr(0, 3)]++;
   EXPECT_EQ(seen["PUT"], 300);
   EXPECT_EQ(seen["GET"], 100);
   // Interleaved, not in runs: a GET appears in every window of 4.
   for (uint32_t i = 0; i < 100; i += 4) {
     int gets = 0;
-    for (uint32_t j = i; j < i + 4; ++j) gets += set.at(j).bytes.starts_with("GET");
+    for (uint32_t j = i; j < i + 4; ++j)
+      gets += set.at(j).bytes.starts_with("GET");
     EXPECT_EQ(gets, 1);
   }
 }

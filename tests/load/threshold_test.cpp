@@ -23,7 +23,8 @@ TEST(Threshold, ParsesLatencyErrorsAndRps) {
 }
 
 TEST(Threshold, RejectsWithAReason) {
-  for (const char* bad : {"p99", "<200ms", "p99<200", "p42<1s", "errors<150%", "rps>x", "p99<-1ms"}) {
+  for (const char* bad :
+       {"p99", "<200ms", "p99<200", "p42<1s", "errors<150%", "rps>x", "p99<-1ms"}) {
     std::string error;
     EXPECT_FALSE(parse_threshold(bad, error)) << bad;
     EXPECT_FALSE(error.empty()) << bad;
@@ -32,7 +33,8 @@ TEST(Threshold, RejectsWithAReason) {
 
 TEST(Threshold, EvaluatesAgainstAResult) {
   LoadResult r;
-  for (int i = 1; i <= 100; ++i) r.latency.record(i * 1000);  // 1..100 ms
+  for (int i = 1; i <= 100; ++i)
+    r.latency.record(i * 1000);  // 1..100 ms
   r.counters.requests = 100;
   r.counters.successes = 98;
   r.counters.errors[static_cast<size_t>(ErrorClass::timeout)] = 2;

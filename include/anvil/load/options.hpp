@@ -40,10 +40,10 @@ struct RequestTemplate {
 
 // A threshold such as `p99<200ms` or `errors<1%`, checked after the run.
 struct Threshold {
-  std::string text;      // as the user wrote it, for the breach message
-  std::string metric;    // p50 p90 p95 p99 p99.9 p99.99 max min mean | errors | rps
-  std::string op;        // < <= > >=
-  double value = 0;      // microseconds for latency, a fraction for "errors" given in %, else a count
+  std::string text;    // as the user wrote it, for the breach message
+  std::string metric;  // p50 p90 p95 p99 p99.9 p99.99 max min mean | errors | rps
+  std::string op;      // < <= > >=
+  double value = 0;    // microseconds for latency, a fraction for "errors" given in %, else a count
   bool percent = false;  // errors given as a percentage of requests
 };
 
@@ -66,7 +66,7 @@ struct LoadOptions {
   int users = 0;    // users mode
   int64_t think_min_ns = 0;
   int64_t think_max_ns = 0;
-  double spawn_rate = 0;     // users started per second; 0: all at once
+  double spawn_rate = 0;      // users started per second; 0: all at once
   std::vector<Stage> stages;  // empty: constant rate/users for duration_ns
 
   std::vector<RequestTemplate> requests;  // at least one

@@ -30,9 +30,10 @@ struct LoadResult {
 
   double rps() const noexcept { return duration_s > 0 ? counters.successes / duration_s : 0; }
   double error_ratio() const noexcept {
-    return counters.requests ? static_cast<double>(counters.failed() + counters.status_range(400, 599)) /
-                                   static_cast<double>(counters.requests)
-                             : 0;
+    return counters.requests
+               ? static_cast<double>(counters.failed() + counters.status_range(400, 599)) /
+                     static_cast<double>(counters.requests)
+               : 0;
   }
 };
 

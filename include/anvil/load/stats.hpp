@@ -38,17 +38,19 @@ struct Counters {
 };
 
 // Latency histograms are in microseconds: 1 us .. 1 h at 3 significant digits.
-inline metrics::Histogram make_latency_histogram() { return metrics::Histogram(1, 3'600'000'000, 3); }
+inline metrics::Histogram make_latency_histogram() {
+  return metrics::Histogram(1, 3'600'000'000, 3);
+}
 
 // What one worker hands back when it finishes.
 struct WorkerResult {
   Counters counters;
   metrics::Histogram latency = make_latency_histogram();
   std::vector<metrics::Histogram> intervals;  // one per second of the measured window (--hlog)
-  uint64_t late_sends = 0;     // rate mode: requests sent after their intended time + 1 ms
-                               // while an idle connection was available (the client was late)
-  uint64_t queued_sends = 0;   // rate mode: requests that waited for a free connection
-  uint64_t dropped_queued = 0; // rate mode: due requests never sent (queued past --timeout)
+  uint64_t late_sends = 0;      // rate mode: requests sent after their intended time + 1 ms
+                                // while an idle connection was available (the client was late)
+  uint64_t queued_sends = 0;    // rate mode: requests that waited for a free connection
+  uint64_t dropped_queued = 0;  // rate mode: due requests never sent (queued past --timeout)
   int64_t first_send_ns = -1;
   int64_t last_completion_ns = -1;
 };
