@@ -26,13 +26,22 @@ namespace anvil::load {
 namespace {
 
 LoadProfile make_profile(const LoadOptions& o) {
+  // A run bounded only by --requests has no duration: the schedule then lasts as long as the
+  // count needs (rate), or has no end (users), and the count stops the run.
+  int64_t measured = o.duration_ns;
+  if (measured == 0 && o.request_count) {
+    measured =
+        o.mode == Mode::rate
+            ? static_cast<int64_t>((static_cast<double>(*o.request_count) + 1) / o.rate * 1e9) + 1
+            : std::numeric_limits<int64_t>::max() / 4;
+  }
+  const int64_t total = o.warmup_ns + measured;
   if (o.mode == Mode::rate) {
     if (!o.stages.empty()) return LoadProfile(o.rate, o.stages);
-    return LoadProfile::constant(o.rate, o.warmup_ns + o.duration_ns);
+    return LoadProfile::constant(o.rate, total);
   }
   if (o.mode == Mode::users) {
     if (!o.stages.empty()) return LoadProfile(0, o.stages);
-    const int64_t total = o.warmup_ns + o.duration_ns;
     if (o.spawn_rate > 0) {
       const int64_t ramp =
           std::min<int64_t>(total, static_cast<int64_t>(o.users / o.spawn_rate * 1e9));
@@ -44,7 +53,7 @@ LoadProfile make_profile(const LoadOptions& o) {
     }
     return LoadProfile::constant(o.users, total);
   }
-  return LoadProfile::constant(0, o.warmup_ns + o.duration_ns);
+  return LoadProfile::constant(0, total);
 }
 
 int share_of(int total, int index, int count) {

@@ -117,6 +117,21 @@ TEST(Shaping, SpawnRateRampsUsersUp) {
   EXPECT_EQ(run.report["mode"], "users");
 }
 
+TEST(Shaping, RequestCountAloneBoundsRateAndUsersRuns) {
+  TestServer server({});
+  // No --duration: the count alone must end the run, at the rate's pace or the users' own.
+  const auto rate = run_anvil({server.url(), "-n", "300", "-R", "1000", "--json", "-"}, 15s);
+  const auto users =
+      run_anvil({server.url(), "-n", "60", "--users", "5", "--think", "10ms", "--json", "-"}, 15s);
+  const json seen = server.stop();
+  ASSERT_EQ(rate.exit_code(), 0) << rate.describe();
+  ASSERT_EQ(users.exit_code(), 0) << users.describe();
+  EXPECT_EQ(rate.report["requests"], 300u);
+  EXPECT_NEAR(rate.report["duration_s"].get<double>(), 0.3, 0.1) << rate.describe();
+  EXPECT_EQ(users.report["requests"], 60u);
+  EXPECT_EQ(seen["requests"], 360u) << seen.dump();
+}
+
 TEST(Shaping, LatencyFlagPrintsTheSpectrum) {
   TestServer server({});
   const auto run = run_anvil({server.url(), "-n", "500", "-c", "4", "--latency"});
