@@ -1,7 +1,7 @@
 #include "anvil/http/request_parser.hpp"
 
 #include <algorithm>
-#include <cstring>
+#include <cstdint>
 #include <limits>
 
 #include "anvil/http/syntax.hpp"
@@ -121,174 +121,54 @@ std::string_view RequestHead::query() const noexcept {
   return q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
 }
 
-RequestParser::RequestParser(const RequestLimits& limits) noexcept : limits_(limits) {
-  limits_.max_headers = std::min(limits_.max_headers, kMaxHeaders);
+namespace {
+
+detail::HeadScanner::Limits scan_limits(const RequestLimits& limits) noexcept {
   // Field offsets are 32-bit.
+  return {std::min<size_t>(limits.max_head_bytes, std::numeric_limits<uint32_t>::max()),
+          std::min(limits.max_headers, kMaxHeaders), limits.max_request_line,
+          ParseError::bad_request_line, RequestParser::kMaxLeadingEmptyLines};
+}
+
+}  // namespace
+
+RequestParser::RequestParser(const RequestLimits& limits) noexcept
+    : limits_(limits), scanner_(scan_limits(limits)) {
+  limits_.max_headers = std::min(limits_.max_headers, kMaxHeaders);
   limits_.max_head_bytes =
       std::min<size_t>(limits_.max_head_bytes, std::numeric_limits<uint32_t>::max());
   start();
 }
 
 void RequestParser::start() noexcept {
-  state_ = State::head;
-  error_ = ParseError::none;
-  remaining_ = 0;
-  body_bytes_ = 0;
-  seen_bytes_ = false;
-  scan_ = 0;
-  line_start_ = 0;
-  request_line_done_ = false;
-  leading_empty_lines_ = 0;
-  field_count_ = 0;
-}
-
-RequestParser::Step RequestParser::fail(ParseError error) noexcept {
-  state_ = State::error;
-  error_ = error;
-  return {Event::error, 0, {}};
+  state_.reset();
+  scanner_.reset();
 }
 
 RequestParser::Step RequestParser::next(std::string_view input) noexcept {
-  switch (state_) {
-    case State::done:
-      start();
-      [[fallthrough]];
-    case State::head:
-      return parse_head(input);
-    case State::body_length: {
-      if (remaining_ == 0) {
-        state_ = State::done;
-        return {Event::complete, 0, {}};
-      }
-      if (input.empty()) return {Event::need_more, 0, {}};
-      const size_t take =
-          static_cast<size_t>(std::min<uint64_t>(remaining_, static_cast<uint64_t>(input.size())));
-      remaining_ -= take;
-      body_bytes_ += take;
-      if (remaining_ == 0) {
-        state_ = State::done;
-        return {Event::complete, take, input.substr(0, take)};
-      }
-      return {Event::body, take, input.substr(0, take)};
-    }
-    case State::body_chunked: {
-      const ChunkedDecoder::Result r = chunked_.feed(input);
-      switch (r.status) {
-        case ChunkedDecoder::Status::data:
-          body_bytes_ += r.data.size();
-          return {Event::body, r.consumed, r.data};
-        case ChunkedDecoder::Status::done:
-          state_ = State::done;
-          return {Event::complete, r.consumed, {}};
-        case ChunkedDecoder::Status::need_more:
-          return {Event::need_more, r.consumed, {}};
-        case ChunkedDecoder::Status::error:
-          break;
-      }
-      Step step = fail(chunked_.error());
-      step.consumed = r.consumed;
-      return step;
-    }
-    case State::error:
-      break;
-  }
-  return {Event::error, 0, {}};
+  if (state_.phase() == detail::MessageState::Phase::done) start();
+  if (state_.phase() == detail::MessageState::Phase::head) return parse_head(input);
+  return state_.next_body(input);
 }
 
 RequestParser::Step RequestParser::finish_eof() noexcept {
-  switch (state_) {
-    case State::head:
-      if (!seen_bytes_) return {Event::need_more, 0, {}};
-      break;
-    case State::body_length:
-      if (remaining_ == 0) {
-        state_ = State::done;
-        return {Event::complete, 0, {}};
-      }
-      break;
-    case State::done:
-      return {Event::need_more, 0, {}};
-    case State::error:
-      return {Event::error, 0, {}};
-    case State::body_chunked:
-      break;
-  }
-  return fail(ParseError::truncated_body);
+  return state_.finish_eof();
 }
 
 RequestParser::Step RequestParser::parse_head(std::string_view input) noexcept {
-  if (!input.empty()) seen_bytes_ = true;
+  state_.saw(input);
   size_t head_size = 0;
-  ParseError error = scan_lines(input, head_size);
-  if (error != ParseError::none) return fail(error);
+  ParseError error = scanner_.scan(
+      input,
+      [this](std::string_view line, size_t line_start) {
+        return parse_request_line(line, line_start);
+      },
+      head_size);
+  if (error != ParseError::none) return state_.fail(error);
   if (head_size == 0) return {Event::need_more, 0, {}};
   error = finish_head(input.substr(0, head_size));
-  if (error != ParseError::none) return fail(error);
+  if (error != ParseError::none) return state_.fail(error);
   return {Event::head, head_size, {}};
-}
-
-// Every byte of the head is checked once by the field-character loop; a line's structure is
-// parsed once when its CRLF arrives. scan_ and line_start_ survive across calls, so bytes that
-// arrived earlier are not rescanned.
-ParseError RequestParser::scan_lines(std::string_view head, size_t& head_size) noexcept {
-  // Bytes past the limit can never belong to an acceptable head.
-  const size_t limit = std::min(head.size(), limits_.max_head_bytes);
-  const char* p = head.data();
-  size_t i = scan_;
-  while (i < limit) {
-    while (i < limit && syntax::is_field_char(p[i]))
-      ++i;
-    if (i >= limit) break;
-    // Whatever ends the request line, its length is judged first, so the verdict does not
-    // depend on how the bytes were split into reads.
-    if (!request_line_done_ && i - line_start_ > limits_.max_request_line) {
-      return ParseError::request_line_too_long;
-    }
-    if (p[i] == '\r') {
-      if (i + 1 >= limit) break;
-      // RFC 9112 §2.2: a bare CR is invalid outside the body.
-      if (p[i + 1] != '\n') return ParseError::bare_cr;
-      const std::string_view line(p + line_start_, i - line_start_);
-      const size_t next_line = i + 2;
-      if (!request_line_done_) {
-        if (line.empty()) {
-          // RFC 9112 §2.2: ignore empty lines before the request line (a few, not forever).
-          if (++leading_empty_lines_ > kMaxLeadingEmptyLines) return ParseError::bad_request_line;
-        } else {
-          const ParseError error = parse_request_line(line, line_start_);
-          if (error != ParseError::none) return error;
-          request_line_done_ = true;
-        }
-      } else if (line.empty()) {
-        scan_ = line_start_ = next_line;
-        head_size = next_line;
-        return ParseError::none;
-      } else {
-        if (field_count_ >= limits_.max_headers) return ParseError::too_many_headers;
-        Header field;
-        const ParseError error = parse_field_line(line, field);
-        if (error != ParseError::none) return error;
-        offsets_[field_count_++] = {static_cast<uint32_t>(field.name.data() - p),
-                                    static_cast<uint32_t>(field.name.size()),
-                                    static_cast<uint32_t>(field.value.data() - p),
-                                    static_cast<uint32_t>(field.value.size())};
-      }
-      line_start_ = i = next_line;
-      continue;
-    }
-    // A CTL other than HTAB, or a bare LF (lines must end in CRLF: RFC 9112 §2.2).
-    if (!request_line_done_) return ParseError::bad_request_line;
-    if (p[i] == '\n') return ParseError::bad_header_value;
-    const bool in_value = std::memchr(p + line_start_, ':', i - line_start_) != nullptr;
-    return in_value ? ParseError::bad_header_value : ParseError::bad_header_name;
-  }
-  scan_ = i;
-  // The request line's own limit is checked before the head's: it is usually the smaller.
-  if (!request_line_done_ && i - line_start_ > limits_.max_request_line) {
-    return ParseError::request_line_too_long;
-  }
-  if (head.size() >= limits_.max_head_bytes) return ParseError::head_too_large;
-  return ParseError::none;
 }
 
 // request-line = method SP request-target SP HTTP-version (RFC 9112 §3); the bytes are
@@ -347,7 +227,7 @@ ParseError RequestParser::finish_head(std::string_view head) noexcept {
   const char* p = head.data();
   head_.method = std::string_view(p + method_begin_, method_size_);
   head_.target = std::string_view(p + target_begin_, target_size_);
-  head_.field_count = field_count_;
+  head_.field_count = scanner_.fill_fields(p, head_.fields);
   head_.host = {};
   const bool http10 = head_.minor_version == 0;
 
@@ -355,10 +235,7 @@ ParseError RequestParser::finish_head(std::string_view head) noexcept {
   int host_count = 0;
   bool te_present = false, chunked_last = false, chunked_misplaced = false, other_coding = false;
   bool te_empty = false, expect_continue = false, upgrade_websocket = false;
-  for (size_t k = 0; k < field_count_; ++k) {
-    const FieldOffsets& o = offsets_[k];
-    const Header& h = head_.fields[k] = {std::string_view(p + o.name_begin, o.name_size),
-                                         std::string_view(p + o.value_begin, o.value_size)};
+  for (const Header& h : head_.headers()) {
     if (syntax::iequals_lower(h.name, "transfer-encoding")) {
       // Several Transfer-Encoding fields form one list (RFC 9110 §5.3). Requests get their
       // own rules (§6.3 item 4, §6.1 501) rather than FramingFields' response rules.
@@ -436,11 +313,9 @@ ParseError RequestParser::finish_head(std::string_view head) noexcept {
 
   if (head_.framing == BodyFraming::chunked) {
     // Chunk sizes are bounded only by overflow and by max_body (413, not 400).
-    chunked_.reset(UINT64_MAX, limits_.max_head_bytes, limits_.max_body);
-    state_ = State::body_chunked;
+    state_.body_chunked(UINT64_MAX, limits_.max_head_bytes, limits_.max_body);
   } else {
-    remaining_ = head_.content_length;
-    state_ = State::body_length;
+    state_.body_length(head_.content_length);
   }
   return ParseError::none;
 }

@@ -1,7 +1,7 @@
 #include "anvil/http/response_parser.hpp"
 
 #include <algorithm>
-#include <cstring>
+#include <cstdint>
 
 #include "anvil/http/syntax.hpp"
 
@@ -14,179 +14,62 @@ const Header* ResponseHead::find(std::string_view name) const noexcept {
   return nullptr;
 }
 
-ResponseParser::ResponseParser(const ParserLimits& limits) noexcept : limits_(limits) {
-  limits_.max_headers = std::min(limits_.max_headers, kMaxHeaders);
+namespace {
+
+detail::HeadScanner::Limits scan_limits(const ParserLimits& limits) noexcept {
+  // A status line has no limit of its own and no empty lines before it (RFC 9112 §2.2 lets
+  // only a server skip them).
+  return {limits.max_head_bytes, std::min(limits.max_headers, kMaxHeaders), SIZE_MAX,
+          ParseError::bad_status_line, 0};
+}
+
+}  // namespace
+
+ResponseParser::ResponseParser(const ParserLimits& limits) noexcept
+    : limits_(limits), scanner_(scan_limits(limits)) {
   start(false);
 }
 
 void ResponseParser::start(bool head_request) noexcept {
   head_request_ = head_request;
-  state_ = State::head;
-  error_ = ParseError::none;
   interim_count_ = 0;
-  remaining_ = 0;
-  body_bytes_ = 0;
-  seen_bytes_ = false;
-  reset_head();
-}
-
-void ResponseParser::reset_head() noexcept {
-  scan_ = 0;
-  line_start_ = 0;
-  status_done_ = false;
-  field_count_ = 0;
-}
-
-ResponseParser::Step ResponseParser::fail(ParseError error) noexcept {
-  state_ = State::error;
-  error_ = error;
-  return {Event::error, 0, {}};
+  state_.reset();
+  scanner_.reset();
 }
 
 ResponseParser::Step ResponseParser::next(std::string_view input) noexcept {
-  switch (state_) {
-    case State::done:
-      start(false);
-      [[fallthrough]];
-    case State::head:
-      return parse_head(input);
-    case State::body_length: {
-      if (remaining_ == 0) {
-        state_ = State::done;
-        return {Event::complete, 0, {}};
-      }
-      if (input.empty()) return {Event::need_more, 0, {}};
-      const size_t take =
-          static_cast<size_t>(std::min<uint64_t>(remaining_, static_cast<uint64_t>(input.size())));
-      remaining_ -= take;
-      body_bytes_ += take;
-      if (remaining_ == 0) {
-        state_ = State::done;
-        return {Event::complete, take, input.substr(0, take)};
-      }
-      return {Event::body, take, input.substr(0, take)};
-    }
-    case State::body_chunked: {
-      const ChunkedDecoder::Result r = chunked_.feed(input);
-      switch (r.status) {
-        case ChunkedDecoder::Status::data:
-          body_bytes_ += r.data.size();
-          return {Event::body, r.consumed, r.data};
-        case ChunkedDecoder::Status::done:
-          state_ = State::done;
-          return {Event::complete, r.consumed, {}};
-        case ChunkedDecoder::Status::need_more:
-          return {Event::need_more, r.consumed, {}};
-        case ChunkedDecoder::Status::error:
-          break;
-      }
-      Step step = fail(chunked_.error());
-      step.consumed = r.consumed;
-      return step;
-    }
-    case State::body_close:
-      if (input.empty()) return {Event::need_more, 0, {}};
-      body_bytes_ += input.size();
-      return {Event::body, input.size(), input};
-    case State::error:
-      break;
-  }
-  return {Event::error, 0, {}};
+  if (state_.phase() == detail::MessageState::Phase::done) start(false);
+  if (state_.phase() == detail::MessageState::Phase::head) return parse_head(input);
+  return state_.next_body(input);
 }
 
 ResponseParser::Step ResponseParser::finish_eof() noexcept {
-  switch (state_) {
-    case State::head:
-      if (!seen_bytes_) return {Event::need_more, 0, {}};
-      break;
-    case State::body_length:
-      if (remaining_ == 0) {
-        state_ = State::done;
-        return {Event::complete, 0, {}};
-      }
-      break;
-    case State::body_close:
-      // RFC 9112 §6.3 item 8: the close delimits the body.
-      state_ = State::done;
-      return {Event::complete, 0, {}};
-    case State::done:
-      return {Event::need_more, 0, {}};
-    case State::error:
-      return {Event::error, 0, {}};
-    case State::body_chunked:
-      break;
-  }
-  return fail(ParseError::truncated_body);
+  return state_.finish_eof();
 }
 
 ResponseParser::Step ResponseParser::parse_head(std::string_view input) noexcept {
-  if (!input.empty()) seen_bytes_ = true;
+  state_.saw(input);
   size_t base = 0;  // where the current head starts: past any interim responses skipped
   for (;;) {
     const std::string_view head = input.substr(base);
     size_t head_size = 0;
-    ParseError error = scan_lines(head, head_size);
-    if (error != ParseError::none) return fail(error);
+    ParseError error = scanner_.scan(
+        head,
+        [this](std::string_view line, size_t line_start) {
+          return parse_status_line(line, line_start);
+        },
+        head_size);
+    if (error != ParseError::none) return state_.fail(error);
     if (head_size == 0) return {Event::need_more, base, {}};
     bool interim = false;
     error = finish_head(head.substr(0, head_size), interim);
-    if (error != ParseError::none) return fail(error);
+    if (error != ParseError::none) return state_.fail(error);
     if (!interim) return {Event::head, base + head_size, {}};
     // RFC 9110 §15.2: a client must be able to parse and ignore 1xx responses.
     ++interim_count_;
     base += head_size;
-    reset_head();
+    scanner_.reset();
   }
-}
-
-// Every byte of the head is checked once by the field-character loop; a line's structure is
-// parsed once when its CRLF arrives. scan_ and line_start_ survive across calls, so bytes that
-// arrived earlier are not rescanned.
-ParseError ResponseParser::scan_lines(std::string_view head, size_t& head_size) noexcept {
-  // Bytes past the limit can never belong to an acceptable head.
-  const size_t limit = std::min(head.size(), limits_.max_head_bytes);
-  const char* p = head.data();
-  size_t i = scan_;
-  while (i < limit) {
-    while (i < limit && syntax::is_field_char(p[i]))
-      ++i;
-    if (i >= limit) break;
-    if (p[i] == '\r') {
-      if (i + 1 >= limit) break;
-      // RFC 9112 §2.2: a bare CR is invalid outside the body.
-      if (p[i + 1] != '\n') return ParseError::bare_cr;
-      const std::string_view line(p + line_start_, i - line_start_);
-      const size_t next_line = i + 2;
-      if (!status_done_) {
-        const ParseError error = parse_status_line(line, line_start_);
-        if (error != ParseError::none) return error;
-        status_done_ = true;
-      } else if (line.empty()) {
-        scan_ = line_start_ = next_line;
-        head_size = next_line;
-        return ParseError::none;
-      } else {
-        if (field_count_ >= limits_.max_headers) return ParseError::too_many_headers;
-        Header field;
-        const ParseError error = parse_field_line(line, field);
-        if (error != ParseError::none) return error;
-        offsets_[field_count_++] = {static_cast<uint32_t>(field.name.data() - p),
-                                    static_cast<uint32_t>(field.name.size()),
-                                    static_cast<uint32_t>(field.value.data() - p),
-                                    static_cast<uint32_t>(field.value.size())};
-      }
-      line_start_ = i = next_line;
-      continue;
-    }
-    // A CTL other than HTAB, or a bare LF (this parser does not accept LF-only lines).
-    if (!status_done_) return ParseError::bad_status_line;
-    if (p[i] == '\n') return ParseError::bad_header_value;
-    const bool in_value = std::memchr(p + line_start_, ':', i - line_start_) != nullptr;
-    return in_value ? ParseError::bad_header_value : ParseError::bad_header_name;
-  }
-  scan_ = i;
-  if (head.size() >= limits_.max_head_bytes) return ParseError::head_too_large;
-  return ParseError::none;
 }
 
 // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4); the bytes are
@@ -217,13 +100,10 @@ ParseError ResponseParser::parse_status_line(std::string_view line, size_t line_
 ParseError ResponseParser::finish_head(std::string_view head, bool& interim) noexcept {
   const char* p = head.data();
   head_.reason = std::string_view(p + reason_begin_, reason_size_);
-  head_.field_count = field_count_;
+  head_.field_count = scanner_.fill_fields(p, head_.fields);
   FramingFields framing;
-  for (size_t k = 0; k < field_count_; ++k) {
-    const FieldOffsets& o = offsets_[k];
-    head_.fields[k] = {std::string_view(p + o.name_begin, o.name_size),
-                       std::string_view(p + o.value_begin, o.value_size)};
-    const ParseError error = framing.observe(head_.fields[k]);
+  for (const Header& field : head_.headers()) {
+    const ParseError error = framing.observe(field);
     if (error != ParseError::none) return error;
   }
   const int status = head_.status;
@@ -261,15 +141,13 @@ ParseError ResponseParser::finish_head(std::string_view head, bool& interim) noe
   switch (head_.framing) {
     case BodyFraming::none:
     case BodyFraming::content_length:
-      remaining_ = head_.content_length;
-      state_ = State::body_length;
+      state_.body_length(head_.content_length);
       break;
     case BodyFraming::chunked:
-      chunked_.reset(limits_.max_chunk_size, limits_.max_head_bytes);
-      state_ = State::body_chunked;
+      state_.body_chunked(limits_.max_chunk_size, limits_.max_head_bytes, UINT64_MAX);
       break;
     case BodyFraming::until_close:
-      state_ = State::body_close;
+      state_.body_until_close();
       break;
   }
   return ParseError::none;

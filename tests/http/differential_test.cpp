@@ -8,135 +8,25 @@
 #include <vector>
 
 #include "anvil/http/response_parser.hpp"
-#include "anvil/http/syntax.hpp"
+#include "http/http_parser_oracle.hpp"
 #include "http/parser_driver.hpp"
 #include "http/response_generator.hpp"
 
 namespace anvil::http {
 namespace {
 
-struct OracleMessage {
-  int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  bool keep_alive = false;
-};
+using test::HttpParserOracle;
 
-struct OracleResult {
-  std::vector<OracleMessage> messages;  // 1xx interim messages dropped
-  bool error = false;
-};
-
-// libhttp-parser, response mode; head_requests says which responses answer a HEAD.
-class Oracle {
- public:
-  const char* last_error() const { return http_errno_name(HTTP_PARSER_ERRNO(&parser_)); }
-
-  OracleResult run(std::string_view wire, const std::vector<bool>& head_requests, bool eof) {
-    head_requests_ = head_requests;
-    final_index_ = 0;
-    result_ = {};
-    http_parser_init(&parser_, HTTP_RESPONSE);
-    parser_.data = this;
-    http_parser_settings s;
-    http_parser_settings_init(&s);
-    s.on_message_begin = [](http_parser* p) { return self(p)->begin(); };
-    s.on_header_field = [](http_parser* p, const char* at, size_t n) {
-      return self(p)->field(at, n);
-    };
-    s.on_header_value = [](http_parser* p, const char* at, size_t n) {
-      return self(p)->value(at, n);
-    };
-    s.on_headers_complete = [](http_parser* p) { return self(p)->headers_complete(); };
-    s.on_body = [](http_parser* p, const char* at, size_t n) {
-      self(p)->current_.body.append(at, n);
-      return 0;
-    };
-    s.on_message_complete = [](http_parser* p) { return self(p)->complete(); };
-    const size_t n = http_parser_execute(&parser_, &s, wire.data(), wire.size());
-    if (n != wire.size() || HTTP_PARSER_ERRNO(&parser_) != HPE_OK) {
-      result_.error = true;
-      return result_;
-    }
-    if (eof) {
-      http_parser_execute(&parser_, &s, nullptr, 0);
-      if (HTTP_PARSER_ERRNO(&parser_) != HPE_OK) result_.error = true;
-    }
-    return result_;
-  }
-
- private:
-  static Oracle* self(http_parser* p) { return static_cast<Oracle*>(p->data); }
-  int begin() {
-    current_ = {};
-    in_value_ = false;
-    in_trailers_ = false;
-    return 0;
-  }
-  int field(const char* at, size_t n) {
-    if (in_trailers_) return 0;  // trailers are discarded, as anvil does
-    if (in_value_ || current_.headers.empty()) current_.headers.emplace_back();
-    in_value_ = false;
-    current_.headers.back().first.append(at, n);
-    return 0;
-  }
-  int value(const char* at, size_t n) {
-    if (in_trailers_) return 0;
-    in_value_ = true;
-    current_.headers.back().second.append(at, n);
-    return 0;
-  }
-  int headers_complete() {
-    in_trailers_ = true;
-    current_.status = static_cast<int>(parser_.status_code);
-    for (auto& h : current_.headers)
-      h.second = std::string(syntax::trim_ows(h.second));
-    const bool interim =
-        parser_.status_code >= 100 && parser_.status_code < 200 && parser_.status_code != 101;
-    // 1: no body, as the library documents; the caller (node, in its case) decides it for
-    // HEAD and for 204/304 with a Content-Length (RFC 9112 §6.3 item 1).
-    if (parser_.status_code == 204 || parser_.status_code == 304) return 1;
-    if (!interim && final_index_ < head_requests_.size() && head_requests_[final_index_]) return 1;
-    return 0;
-  }
-  int complete() {
-    const bool interim = current_.status >= 100 && current_.status < 200 && current_.status != 101;
-    if (!interim) {
-      current_.keep_alive = http_should_keep_alive(&parser_) != 0;
-      result_.messages.push_back(current_);
-      ++final_index_;
-    }
-    return 0;
-  }
-
-  http_parser parser_{};
-  std::vector<bool> head_requests_;
-  size_t final_index_ = 0;
-  OracleMessage current_;
-  bool in_value_ = false;
-  bool in_trailers_ = false;
-  OracleResult result_;
-};
-
-void expect_same(const test::Outcome& ours, const OracleResult& oracle, const Oracle& parser,
-                 const std::string& wire) {
-  ASSERT_EQ(ours.error == ParseError::none, !oracle.error)
-      << "ours: " << to_string(ours.error) << ", oracle: " << parser.last_error() << "\n"
-      << ::testing::PrintToString(wire);
-  ASSERT_EQ(ours.responses.size(), oracle.messages.size());
-  for (size_t i = 0; i < ours.responses.size(); ++i) {
-    const test::Response& a = ours.responses[i];
-    const OracleMessage& b = oracle.messages[i];
-    EXPECT_EQ(a.status, b.status);
-    EXPECT_EQ(a.headers, b.headers);
-    EXPECT_EQ(a.body, b.body);
-    EXPECT_EQ(a.keep_alive, b.keep_alive) << ::testing::PrintToString(wire);
-  }
+void expect_same(const test::Outcome& ours, const test::OracleResult& oracle,
+                 const HttpParserOracle& parser, const std::string& wire) {
+  test::expect_same(
+      ours.responses, ours.error, oracle, parser, wire,
+      [](const test::Response& a, const test::OracleMessage& b) { EXPECT_EQ(a.status, b.status); });
 }
 
 TEST(Differential, GeneratedValidResponsesAgreeWithLibHttpParser) {
   test::ResponseGenerator gen(20240601);
-  Oracle oracle;
+  HttpParserOracle oracle(HTTP_RESPONSE);
   for (int round = 0; round < 3000; ++round) {
     // A pipelined connection of 1..4 responses; the last may be delimited by EOF.
     const int count = 1 + static_cast<int>(gen.pick(4));
@@ -150,7 +40,7 @@ TEST(Differential, GeneratedValidResponsesAgreeWithLibHttpParser) {
       if (!expected.back().keep_alive) break;  // nothing may follow a closing response
     }
     const test::Outcome ours = test::drive_whole(wire, heads, true);
-    const OracleResult theirs = oracle.run(wire, heads, true);
+    const test::OracleResult theirs = oracle.run(wire, true, heads);
     expect_same(ours, theirs, oracle, wire);
     // The generator's own expectation, too (guards against both parsers sharing a bug).
     ASSERT_EQ(ours.responses.size(), expected.size());
@@ -204,11 +94,11 @@ std::vector<Mutation> mutations() {
 }
 
 TEST(Differential, InvalidResponsesRejectedAndLaxnessDocumented) {
-  Oracle oracle;
+  HttpParserOracle oracle(HTTP_RESPONSE);
   for (const Mutation& m : mutations()) {
     const test::Outcome ours = test::drive_whole(m.wire, {}, true);
     EXPECT_NE(ours.error, ParseError::none) << m.name;
-    EXPECT_EQ(oracle.run(m.wire, {}, true).error, m.oracle_rejects)
+    EXPECT_EQ(oracle.run(m.wire, true).error, m.oracle_rejects)
         << m.name << ": " << oracle.last_error();
   }
 }

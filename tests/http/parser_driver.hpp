@@ -2,14 +2,10 @@
 
 // Test driver for ResponseParser: plays the role of the load generator's connection (a buffer
 // of unconsumed bytes, appended to on every read), records what the parser reports and checks
-// the step invariants. Inputs can be placed right before a PROT_NONE page so any read past the
-// end of the input crashes the test.
+// the step invariants (split_driver.hpp). Inputs can be placed right before a PROT_NONE page so
+// any read past the end of the input crashes the test.
 
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include <cstring>
-#include <stdexcept>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "anvil/http/response_parser.hpp"
+#include "http/split_driver.hpp"
 
 namespace anvil::http::test {
 
@@ -48,35 +45,33 @@ inline void PrintTo(const Outcome& o, std::ostream* os) {
   *os << "{responses=" << o.responses.size() << " error=" << to_string(o.error) << "}";
 }
 
-// Readable memory that ends exactly at an unreadable page.
-class GuardedBuffer {
- public:
-  explicit GuardedBuffer(size_t capacity) {
-    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    size_ = (capacity + page - 1) / page * page;
-    void* p =
-        ::mmap(nullptr, size_ + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
-    base_ = static_cast<char*>(p);
-    if (::mprotect(base_ + size_, page, PROT_NONE) != 0) throw std::runtime_error("mprotect");
-    page_ = page;
-  }
-  ~GuardedBuffer() { ::munmap(base_, size_ + page_); }
-  GuardedBuffer(const GuardedBuffer&) = delete;
-  GuardedBuffer& operator=(const GuardedBuffer&) = delete;
+// What drive_session() needs to know about the response parser.
+struct ResponseSession {
+  using Message = Response;
+  // 1xx interim responses are skipped and consumed while the final head is incomplete.
+  static constexpr bool kHeadConsumedWhole = false;
+  ResponseParser parser;
+  const std::vector<bool>& head_requests;
+  size_t index = 0;
 
-  // Copies `bytes` so that they end at the guard page; returns the view of the copy.
-  std::string_view place(std::string_view bytes) {
-    if (bytes.size() > size_) throw std::runtime_error("GuardedBuffer too small");
-    char* start = base_ + size_ - bytes.size();
-    if (!bytes.empty()) std::memmove(start, bytes.data(), bytes.size());
-    return {start, bytes.size()};
+  bool is_head() const { return index < head_requests.size() && head_requests[index]; }
+  void on_head(Response& current) {
+    const ResponseHead& h = parser.head();
+    current.status = h.status;
+    current.minor_version = h.minor_version;
+    current.reason = std::string(h.reason);
+    for (const Header& f : h.headers())
+      current.headers.emplace_back(f.name, f.value);
+    current.framing = h.framing;
+    current.keep_alive = h.keep_alive;
+    current.framing_conflict = h.framing_conflict;
+    current.interim = parser.interim_count();
   }
-
- private:
-  char* base_ = nullptr;
-  size_t size_ = 0;
-  size_t page_ = 0;
+  void on_error() {}
+  void start_next() {
+    ++index;
+    parser.start(is_head());
+  }
 };
 
 // Feeds `pieces` in order as successive reads of one connection; head_requests[i] says
@@ -85,75 +80,10 @@ class GuardedBuffer {
 inline Outcome drive(const std::vector<std::string_view>& pieces,
                      const std::vector<bool>& head_requests, bool eof,
                      GuardedBuffer* guard = nullptr, const ParserLimits& limits = {}) {
-  ResponseParser parser(limits);
+  ResponseSession session{ResponseParser(limits), head_requests};
+  session.parser.start(session.is_head());
   Outcome out;
-  size_t index = 0;
-  auto is_head = [&] { return index < head_requests.size() && head_requests[index]; };
-  parser.start(is_head());
-  std::string pending;
-  Response current;
-  auto run = [&]() -> bool {  // false: stop (error)
-    for (;;) {
-      const std::string_view input = guard != nullptr ? guard->place(pending) : pending;
-      const ResponseParser::Step step = parser.next(input);
-      EXPECT_LE(step.consumed, input.size());
-      if (!step.body.empty()) {
-        // The body view lies inside the consumed part of the input.
-        EXPECT_GE(step.body.data(), input.data());
-        EXPECT_LE(step.body.data() + step.body.size(), input.data() + step.consumed);
-        current.body.append(step.body);
-      }
-      switch (step.event) {
-        case ResponseParser::Event::head: {
-          const ResponseHead& h = parser.head();
-          current.status = h.status;
-          current.minor_version = h.minor_version;
-          current.reason = std::string(h.reason);
-          for (const Header& f : h.headers())
-            current.headers.emplace_back(f.name, f.value);
-          current.framing = h.framing;
-          current.keep_alive = h.keep_alive;
-          current.framing_conflict = h.framing_conflict;
-          current.interim = parser.interim_count();
-          EXPECT_EQ(step.consumed > 0, true);
-          break;
-        }
-        case ResponseParser::Event::body:
-          EXPECT_GT(step.consumed, 0u);
-          break;
-        case ResponseParser::Event::complete:
-          if (current.framing == BodyFraming::content_length) {
-            EXPECT_EQ(current.body.size(), parser.head().content_length);
-          }
-          EXPECT_EQ(parser.body_bytes(), current.body.size());
-          out.responses.push_back(std::move(current));
-          current = Response{};
-          ++index;
-          parser.start(is_head());
-          break;
-        case ResponseParser::Event::error:
-          out.error = parser.error();
-          EXPECT_NE(out.error, ParseError::none);
-          return false;
-        case ResponseParser::Event::need_more:
-          pending.erase(0, step.consumed);
-          return true;
-      }
-      pending.erase(0, step.consumed);
-    }
-  };
-  for (std::string_view piece : pieces) {
-    pending.append(piece);
-    if (!run()) return out;
-  }
-  if (eof) {
-    const ResponseParser::Step step = parser.finish_eof();
-    if (step.event == ResponseParser::Event::complete) {
-      out.responses.push_back(std::move(current));
-    } else if (step.event == ResponseParser::Event::error) {
-      out.error = parser.error();
-    }
-  }
+  drive_session(session, pieces, eof, guard, out.responses, out.error);
   return out;
 }
 
@@ -167,17 +97,10 @@ inline Outcome drive_whole(std::string_view wire, const std::vector<bool>& head_
 inline void expect_split_invariant(std::string_view wire, const Outcome& expected,
                                    const std::vector<bool>& head_requests = {}, bool eof = true,
                                    const ParserLimits& limits = {}, size_t stride = 1) {
-  GuardedBuffer guard(wire.size() + 1);
-  for (size_t cut = 0; cut <= wire.size(); cut += stride) {
-    const Outcome got =
-        drive({wire.substr(0, cut), wire.substr(cut)}, head_requests, eof, &guard, limits);
-    ASSERT_EQ(got, expected) << "split at " << cut;
-  }
-  if (stride != 1) return;
-  std::vector<std::string_view> bytes;
-  for (size_t i = 0; i < wire.size(); ++i)
-    bytes.push_back(wire.substr(i, 1));
-  ASSERT_EQ(drive(bytes, head_requests, eof, &guard, limits), expected) << "byte by byte";
+  expect_every_split(wire, expected, stride,
+                     [&](const std::vector<std::string_view>& pieces, GuardedBuffer* guard) {
+                       return drive(pieces, head_requests, eof, guard, limits);
+                     });
 }
 
 }  // namespace anvil::http::test

@@ -13,98 +13,12 @@
 #include <vector>
 
 #include "anvil/http/request_parser.hpp"
-#include "anvil/http/syntax.hpp"
+#include "http/http_parser_oracle.hpp"
+#include "http/random_source.hpp"
 #include "http/request_driver.hpp"
 
 namespace anvil::http {
 namespace {
-
-struct OracleMessage {
-  std::string method, url;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  bool keep_alive = false;
-};
-
-struct OracleResult {
-  std::vector<OracleMessage> messages;
-  bool error = false;
-};
-
-class Oracle {
- public:
-  const char* last_error() const { return http_errno_name(HTTP_PARSER_ERRNO(&parser_)); }
-
-  OracleResult run(std::string_view wire, bool eof) {
-    result_ = {};
-    http_parser_init(&parser_, HTTP_REQUEST);
-    parser_.data = this;
-    http_parser_settings s;
-    http_parser_settings_init(&s);
-    s.on_message_begin = [](http_parser* p) {
-      self(p)->current_ = {};
-      self(p)->in_value_ = false;
-      self(p)->in_trailers_ = false;
-      return 0;
-    };
-    s.on_url = [](http_parser* p, const char* at, size_t n) {
-      self(p)->current_.url.append(at, n);
-      return 0;
-    };
-    s.on_header_field = [](http_parser* p, const char* at, size_t n) {
-      Oracle* o = self(p);
-      if (o->in_trailers_) return 0;  // trailers are discarded, as anvil does
-      if (o->in_value_ || o->current_.headers.empty()) o->current_.headers.emplace_back();
-      o->in_value_ = false;
-      o->current_.headers.back().first.append(at, n);
-      return 0;
-    };
-    s.on_header_value = [](http_parser* p, const char* at, size_t n) {
-      Oracle* o = self(p);
-      if (o->in_trailers_) return 0;
-      o->in_value_ = true;
-      o->current_.headers.back().second.append(at, n);
-      return 0;
-    };
-    s.on_headers_complete = [](http_parser* p) {
-      Oracle* o = self(p);
-      o->in_trailers_ = true;
-      o->current_.method = http_method_str(static_cast<http_method>(p->method));
-      for (auto& h : o->current_.headers)
-        h.second = std::string(syntax::trim_ows(h.second));
-      return 0;
-    };
-    s.on_body = [](http_parser* p, const char* at, size_t n) {
-      self(p)->current_.body.append(at, n);
-      return 0;
-    };
-    s.on_message_complete = [](http_parser* p) {
-      Oracle* o = self(p);
-      o->current_.keep_alive = http_should_keep_alive(p) != 0;
-      o->result_.messages.push_back(o->current_);
-      return 0;
-    };
-    const size_t n = http_parser_execute(&parser_, &s, wire.data(), wire.size());
-    if (n != wire.size() || HTTP_PARSER_ERRNO(&parser_) != HPE_OK) {
-      result_.error = true;
-      return result_;
-    }
-    if (eof) {
-      http_parser_execute(&parser_, &s, nullptr, 0);
-      if (HTTP_PARSER_ERRNO(&parser_) != HPE_OK) result_.error = true;
-    }
-    return result_;
-  }
-
- private:
-  static Oracle* self(http_parser* p) { return static_cast<Oracle*>(p->data); }
-
-  http_parser parser_{};
-  OracleMessage current_;
-  bool in_value_ = false;
-  bool in_trailers_ = false;
-  OracleResult result_;
-};
 
 // Random valid requests with what a parser must report for them.
 struct GeneratedRequest {
@@ -112,12 +26,9 @@ struct GeneratedRequest {
   test::Request expected;
 };
 
-class RequestGenerator {
+class RequestGenerator : public test::RandomSource {
  public:
-  explicit RequestGenerator(uint64_t seed) : rng_(seed) {}
-
-  size_t pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
-  bool chance(int percent) { return static_cast<int>(pick(100)) < percent; }
+  explicit RequestGenerator(uint64_t seed) : RandomSource(seed) {}
 
   GeneratedRequest next() {
     GeneratedRequest g;
@@ -145,7 +56,7 @@ class RequestGenerator {
     }
     const int extra = static_cast<int>(pick(6));
     for (int i = 0; i < extra; ++i)
-      fields.emplace_back(random_name(), random_value());
+      fields.emplace_back(random_name(), random_value(40));
     std::string body(pick(3) == 0 ? 0 : pick(300), 'x');
     for (char& c : body)
       c = static_cast<char>(pick(256));
@@ -207,16 +118,6 @@ class RequestGenerator {
       s += kChars[pick(kChars.size())];
     return s;
   }
-  std::string random_value() {
-    std::string s;
-    const size_t n = pick(40);
-    for (size_t i = 0; i < n; ++i) {
-      char c = static_cast<char>(0x21 + pick(0x7e - 0x21 + 1));
-      if (i > 0 && i + 1 < n && chance(10)) c = ' ';
-      s += c;
-    }
-    return s;
-  }
   std::string chunk(const std::string& body) {
     static constexpr const char* kHex = "0123456789abcdef";
     std::string out;
@@ -235,30 +136,22 @@ class RequestGenerator {
     if (chance(20)) out += "X-Trailer: t\r\n";
     return out + "\r\n";
   }
-
-  std::mt19937_64 rng_;
 };
 
-void expect_same(const test::RequestOutcome& ours, const OracleResult& oracle, const Oracle& parser,
-                 const std::string& wire) {
-  ASSERT_EQ(ours.error == ParseError::none, !oracle.error)
-      << "ours: " << to_string(ours.error) << ", oracle: " << parser.last_error() << "\n"
-      << ::testing::PrintToString(wire);
-  ASSERT_EQ(ours.requests.size(), oracle.messages.size()) << ::testing::PrintToString(wire);
-  for (size_t i = 0; i < ours.requests.size(); ++i) {
-    const test::Request& a = ours.requests[i];
-    const OracleMessage& b = oracle.messages[i];
-    EXPECT_EQ(a.method, b.method);
-    EXPECT_EQ(a.target, b.url);
-    EXPECT_EQ(a.headers, b.headers);
-    EXPECT_EQ(a.body, b.body);
-    EXPECT_EQ(a.keep_alive, b.keep_alive) << ::testing::PrintToString(wire);
-  }
+using test::HttpParserOracle;
+
+void expect_same(const test::RequestOutcome& ours, const test::OracleResult& oracle,
+                 const HttpParserOracle& parser, const std::string& wire) {
+  test::expect_same(ours.requests, ours.error, oracle, parser, wire,
+                    [](const test::Request& a, const test::OracleMessage& b) {
+                      EXPECT_EQ(a.method, b.method);
+                      EXPECT_EQ(a.target, b.url);
+                    });
 }
 
 TEST(RequestDifferential, GeneratedValidRequestsAgreeWithLibHttpParser) {
   RequestGenerator gen(20250101);
-  Oracle oracle;
+  HttpParserOracle oracle(HTTP_REQUEST);
   for (int round = 0; round < 3000; ++round) {
     // A pipelined connection of 1..4 requests; nothing follows a non-persistent one.
     const int count = 1 + static_cast<int>(gen.pick(4));
@@ -334,7 +227,7 @@ std::vector<Mutation> mutations() {
 }
 
 TEST(RequestDifferential, InvalidRequestsRejectedAndLaxnessDocumented) {
-  Oracle oracle;
+  HttpParserOracle oracle(HTTP_REQUEST);
   for (const Mutation& m : mutations()) {
     const test::RequestOutcome ours = test::drive_request_whole(m.wire, true);
     EXPECT_NE(ours.error, ParseError::none) << m.name;
@@ -348,7 +241,7 @@ TEST(RequestDifferential, InvalidRequestsRejectedAndLaxnessDocumented) {
 // except for the leading empty lines both skip).
 TEST(RequestDifferential, MutatedRequestsAcceptedByAnvilAreAcceptedByTheOracle) {
   RequestGenerator gen(77);
-  Oracle oracle;
+  HttpParserOracle oracle(HTTP_REQUEST);
   int accepted = 0;
   for (int round = 0; round < 3000; ++round) {
     std::string wire = gen.next().wire;

@@ -6,12 +6,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <iterator>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "anvil/http/fields.hpp"
+#include "http/random_source.hpp"
 
 namespace anvil::http::test {
 
@@ -25,9 +25,9 @@ struct Generated {
   bool keep_alive = true;
 };
 
-class ResponseGenerator {
+class ResponseGenerator : public RandomSource {
  public:
-  explicit ResponseGenerator(uint64_t seed) : rng_(seed) {}
+  explicit ResponseGenerator(uint64_t seed) : RandomSource(seed) {}
 
   // allow_until_close: may produce a body delimited by EOF.
   Generated next(bool allow_until_close) {
@@ -56,7 +56,7 @@ class ResponseGenerator {
     std::vector<std::pair<std::string, std::string>> fields;
     const int extra = static_cast<int>(pick(8));
     for (int i = 0; i < extra; ++i)
-      fields.emplace_back(random_name(), random_value());
+      fields.emplace_back(random_name(), random_value(30));
     if (framing == 0)
       fields.emplace_back(chance(50) ? "Content-Length" : "content-length",
                           std::to_string(body.size()));
@@ -112,9 +112,6 @@ class ResponseGenerator {
     return g;
   }
 
-  size_t pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
-  bool chance(int percent) { return static_cast<int>(pick(100)) < percent; }
-
  private:
   std::string random_body() {
     const size_t n = chance(20) ? 0 : pick(chance(10) ? 2000 : 60);
@@ -129,23 +126,10 @@ class ResponseGenerator {
                                    "X_Under", "x-a.b~c"};
     return kNames[pick(std::size(kNames))];
   }
-  std::string random_value() {
-    std::string s;
-    const size_t n = pick(30);
-    for (size_t i = 0; i < n; ++i) {
-      // Visible ASCII with inner spaces; no leading/trailing space (the OWS is added apart).
-      char c = static_cast<char>(0x21 + pick(0x7e - 0x21 + 1));
-      if (i > 0 && i + 1 < n && chance(10)) c = ' ';
-      s += c;
-    }
-    return s;
-  }
   std::string random_ows(bool sp_only) {
     static const char* kOws[] = {"", " ", "  ", "", "\t", " \t "};
     return kOws[pick(sp_only ? 3 : std::size(kOws))];
   }
-
-  std::mt19937_64 rng_;
 };
 
 }  // namespace anvil::http::test

@@ -6,8 +6,8 @@
 #include <span>
 #include <string_view>
 
-#include "anvil/http/chunked.hpp"
 #include "anvil/http/fields.hpp"
+#include "anvil/http/message_parser.hpp"
 #include "anvil/http/parse_error.hpp"
 
 namespace anvil::http {
@@ -112,12 +112,8 @@ int request_error_status(ParseError error) noexcept;
 //     "Connection: keep-alive" and no "close".
 class RequestParser {
  public:
-  enum class Event : uint8_t { need_more, head, body, complete, error };
-  struct Step {
-    Event event;
-    size_t consumed;        // bytes of the input used by this step
-    std::string_view body;  // body data inside the input (Event::body / Event::complete)
-  };
+  using Event = ParseEvent;
+  using Step = ParseStep;
 
   // Empty lines accepted before a request line (RFC 9112 §2.2 asks for at least one).
   static constexpr int kMaxLeadingEmptyLines = 4;
@@ -138,43 +134,23 @@ class RequestParser {
   // The caller moved the parsed head's bytes from old_base to new_base (it grew its buffer
   // while the body was still arriving): re-point every view of head() at the new copy.
   void rebase(const char* old_base, const char* new_base) noexcept;
-  ParseError error() const noexcept { return error_; }
-  int error_status() const noexcept { return request_error_status(error_); }
-  uint64_t body_bytes() const noexcept { return body_bytes_; }  // of the current request
+  ParseError error() const noexcept { return state_.error(); }
+  int error_status() const noexcept { return request_error_status(state_.error()); }
+  uint64_t body_bytes() const noexcept { return state_.body_bytes(); }  // of the current request
   const RequestLimits& limits() const noexcept { return limits_; }
 
  private:
-  enum class State : uint8_t { head, body_length, body_chunked, done, error };
-  struct FieldOffsets {
-    uint32_t name_begin, name_size, value_begin, value_size;
-  };
-
   Step parse_head(std::string_view input) noexcept;
-  // Scans the head from scan_ on, line by line; head_size = its bytes once complete, else 0.
-  ParseError scan_lines(std::string_view head, size_t& head_size) noexcept;
   ParseError parse_request_line(std::string_view line, size_t line_start) noexcept;
   // Builds head_ from the complete head's bytes and decides framing.
   ParseError finish_head(std::string_view head) noexcept;
-  Step fail(ParseError error) noexcept;
 
   RequestLimits limits_;
-  State state_ = State::head;
-  ParseError error_ = ParseError::none;
-
-  // Head scanning state, offsets relative to the start of the head being parsed.
-  size_t scan_ = 0;        // next byte to examine
-  size_t line_start_ = 0;  // start of the current line
-  bool request_line_done_ = false;
-  bool seen_bytes_ = false;  // some byte of this request arrived (for finish_eof)
-  int leading_empty_lines_ = 0;
+  detail::MessageState state_;
+  detail::HeadScanner scanner_;
+  // Parts of the request line, relative to the start of the head being parsed.
   uint32_t method_begin_ = 0, method_size_ = 0, target_begin_ = 0, target_size_ = 0;
-  size_t field_count_ = 0;
-  std::array<FieldOffsets, kMaxHeaders> offsets_{};
-
   RequestHead head_;
-  uint64_t remaining_ = 0;  // body_length: bytes left
-  uint64_t body_bytes_ = 0;
-  ChunkedDecoder chunked_;
 };
 
 }  // namespace anvil::http

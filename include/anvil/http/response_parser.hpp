@@ -6,8 +6,8 @@
 #include <span>
 #include <string_view>
 
-#include "anvil/http/chunked.hpp"
 #include "anvil/http/fields.hpp"
+#include "anvil/http/message_parser.hpp"
 #include "anvil/http/parse_error.hpp"
 
 namespace anvil::http {
@@ -61,12 +61,8 @@ struct ResponseHead {
 // Transfer-Encoding in an HTTP/1.0 response is honoured but forces keep_alive off (§6.1).
 class ResponseParser {
  public:
-  enum class Event : uint8_t { need_more, head, body, complete, error };
-  struct Step {
-    Event event;
-    size_t consumed;        // bytes of the input used by this step
-    std::string_view body;  // body data inside the input (Event::body / Event::complete)
-  };
+  using Event = ParseEvent;
+  using Step = ParseStep;
 
   explicit ResponseParser(const ParserLimits& limits = {}) noexcept;
 
@@ -81,44 +77,24 @@ class ResponseParser {
   Step finish_eof() noexcept;
 
   const ResponseHead& head() const noexcept { return head_; }
-  ParseError error() const noexcept { return error_; }
+  ParseError error() const noexcept { return state_.error(); }
   uint32_t interim_count() const noexcept { return interim_count_; }
-  uint64_t body_bytes() const noexcept { return body_bytes_; }  // of the current response
+  uint64_t body_bytes() const noexcept { return state_.body_bytes(); }  // of the current response
 
  private:
-  enum class State : uint8_t { head, body_length, body_chunked, body_close, done, error };
-  struct FieldOffsets {
-    uint32_t name_begin, name_size, value_begin, value_size;
-  };
-
   Step parse_head(std::string_view input) noexcept;
-  // Scans the head from scan_ on, line by line; head_size = its bytes once complete, else 0.
-  ParseError scan_lines(std::string_view head, size_t& head_size) noexcept;
   ParseError parse_status_line(std::string_view line, size_t line_start) noexcept;
   // Builds head_ from the complete head's bytes and decides framing; interim: a 1xx to skip.
   ParseError finish_head(std::string_view head, bool& interim) noexcept;
-  void reset_head() noexcept;
-  Step fail(ParseError error) noexcept;
 
   ParserLimits limits_;
-  State state_ = State::head;
-  ParseError error_ = ParseError::none;
   bool head_request_ = false;
   uint32_t interim_count_ = 0;
-
-  // Head scanning state, offsets relative to the start of the head being parsed.
-  size_t scan_ = 0;        // next byte to examine
-  size_t line_start_ = 0;  // start of the current line
-  bool status_done_ = false;
-  bool seen_bytes_ = false;  // some byte of this response arrived (for finish_eof)
+  detail::MessageState state_;
+  detail::HeadScanner scanner_;
+  // The reason phrase, relative to the start of the head being parsed.
   size_t reason_begin_ = 0, reason_size_ = 0;
-  size_t field_count_ = 0;
-  std::array<FieldOffsets, kMaxHeaders> offsets_{};
-
   ResponseHead head_;
-  uint64_t remaining_ = 0;  // body_length: bytes left
-  uint64_t body_bytes_ = 0;
-  ChunkedDecoder chunked_;
 };
 
 }  // namespace anvil::http
