@@ -679,3 +679,33 @@ def test_hash_with_args_matches_python_xxhash():
         assert status == 500 and b"unsigned integer" in body
     finally:
         s.stop()
+
+
+def test_hpull_over_https_with_the_ais_tls_variables(tmp_path):
+    import shutil
+    import ssl
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl CLI not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    target = StubTarget()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    target.socket = context.wrap_socket(target.socket, server_side=True)
+    base = f"https://127.0.0.1:{target.server_address[1]}/v1/etl/_object/e/s"
+    try:
+        for env, expected in [({"AIS_CLIENT_CA": str(cert)}, 200), ({"AIS_SKIP_VERIFY_CRT": "true"}, 200), ({}, 502)]:
+            s = Server("etl-echo", env={"AIS_TARGET_URL": base, **env})
+            try:
+                status, _, body = s.request("GET", "/bck/obj")
+                assert status == expected, (env, status, body)
+                if expected == 200:
+                    assert body == b"from-target:/v1/etl/_object/e/s/bck%2Fobj"
+                else:
+                    assert b"SSLError" in body  # an unverified certificate is refused
+            finally:
+                s.stop()
+    finally:
+        target.shutdown()
