@@ -460,7 +460,7 @@ namespace {
 
 TEST(GuardedBufferDeathTest, ReadingPastTheInputCrashes) {
   test::GuardedBuffer guard(16);
-  const std::string_view view = guard.place("abc");
+  const std::string_view view = guard.place_view("abc");
   EXPECT_EQ(view, "abc");
   volatile const char* past = view.data() + view.size();
   EXPECT_DEATH({ [[maybe_unused]] const char c = *past; }, "");

@@ -36,7 +36,7 @@ void drive_session(Session& session, const std::vector<std::string_view>& pieces
   bool in_body = false;
   auto run = [&]() -> bool {  // false: stop (error)
     for (;;) {
-      const std::string_view input = guard != nullptr ? guard->place(pending) : pending;
+      const std::string_view input = guard != nullptr ? guard->place_view(pending) : pending;
       const ParseStep step = parser.next(input);
       EXPECT_LE(step.consumed, input.size());
       if (!step.body.empty()) {

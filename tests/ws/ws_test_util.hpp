@@ -1,5 +1,7 @@
 #pragma once
 
+#include "support/guarded_buffer.hpp"
+
 // Test helpers for the ws codec: an independent, deliberately naive frame builder (per-byte
 // masking with a modulo, no shared code with the writer), a guard-page buffer, and drivers
 // that feed wire bytes to FrameParser / MessageReader in chosen pieces, check the step
@@ -85,36 +87,7 @@ inline std::string close_payload(uint16_t code, std::string_view reason = {}) {
   return p;
 }
 
-// Readable, writable memory that ends exactly at an unreadable page.
-class GuardedBuffer {
- public:
-  explicit GuardedBuffer(size_t capacity) {
-    page_ = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    size_ = (capacity + page_ - 1) / page_ * page_;
-    if (size_ == 0) size_ = page_;
-    void* p =
-        ::mmap(nullptr, size_ + page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
-    base_ = static_cast<char*>(p);
-    if (::mprotect(base_ + size_, page_, PROT_NONE) != 0) throw std::runtime_error("mprotect");
-  }
-  ~GuardedBuffer() { ::munmap(base_, size_ + page_); }
-  GuardedBuffer(const GuardedBuffer&) = delete;
-  GuardedBuffer& operator=(const GuardedBuffer&) = delete;
-
-  // Copies `bytes` so that they end at the guard page; returns the mutable copy.
-  std::span<char> place(std::string_view bytes) {
-    if (bytes.size() > size_) throw std::runtime_error("GuardedBuffer too small");
-    char* start = base_ + size_ - bytes.size();
-    if (!bytes.empty()) std::memmove(start, bytes.data(), bytes.size());
-    return {start, bytes.size()};
-  }
-
- private:
-  char* base_ = nullptr;
-  size_t size_ = 0;
-  size_t page_ = 0;
-};
+using anvil::test::GuardedBuffer;
 
 inline bool inside(std::span<char> part, std::span<char> whole) {
   return part.empty() ||
