@@ -709,3 +709,33 @@ def test_hpull_over_https_with_the_ais_tls_variables(tmp_path):
                 s.stop()
     finally:
         target.shutdown()
+
+
+def test_pipelined_large_and_small_responses_stay_in_order(echo):
+    big = os.urandom(300_000)
+    reqs = (b"PUT /a HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(big) + big +
+            b"PUT /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz" +
+            b"PUT /c HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(big) + big[::-1] +
+            b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    s = socket.create_connection(("127.0.0.1", echo.port), timeout=10)
+    # Send everything before reading anything: the server must hold later responses behind a
+    # large one it cannot write at once, and never reorder them.
+    sender = threading.Thread(target=s.sendall, args=(reqs,))
+    sender.start()
+    time.sleep(0.3)
+    data = b""
+    while True:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    sender.join()
+    s.close()
+    bodies = []
+    rest = data
+    while rest:
+        head, rest = rest.split(b"\r\n\r\n", 1)
+        length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0].split(b":")[1])
+        bodies.append(rest[:length])
+        rest = rest[length:]
+    assert bodies == [big, b"xyz", big[::-1], b"Running"]
