@@ -13,14 +13,6 @@ namespace anvil::etl {
 
 namespace {
 
-// Python's str.strip() whitespace, which the reference servers apply to etl_args.
-std::string_view strip(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\n\r\v\f";
-  const size_t first = s.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(kSpace) - first + 1);
-}
-
 void plain(server::Response& r, int status, std::string_view text) {
   r.status = status;
   r.content_type = "text/plain";
@@ -57,16 +49,35 @@ bool same_name(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+std::string_view strip_whitespace(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\n\r\v\f";
+  const size_t first = s.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kSpace) - first + 1);
+}
+
+std::string redact_target_url(std::string url) {
+  const std::string marker = "/v1/etl/_object/";
+  const size_t at = url.find(marker);
+  if (at == std::string::npos) return url;
+  const size_t name_end = url.find('/', at + marker.size());
+  if (name_end == std::string::npos) return url;
+  const size_t secret_end = url.find_first_of("/?", name_end + 1);
+  url.replace(name_end + 1,
+              (secret_end == std::string::npos ? url.size() : secret_end) - name_end - 1, "***");
+  return url;
+}
+
 bool parse_pipeline(std::string_view value, std::string& first, std::string& rest) {
   first.clear();
   rest.clear();
-  value = strip(value);
+  value = strip_whitespace(value);
   if (value.empty()) return true;
   std::string_view remaining = value;
   bool is_first = true;
   while (true) {
     const size_t comma = remaining.find(',');
-    const std::string_view hop = strip(remaining.substr(0, comma));
+    const std::string_view hop = strip_whitespace(remaining.substr(0, comma));
     if (hop.empty()) return false;
     if (is_first) {
       first.assign(hop);
@@ -76,7 +87,7 @@ bool parse_pipeline(std::string_view value, std::string& first, std::string& res
     remaining.remove_prefix(comma + 1);
   }
   const size_t comma = value.find(',');
-  if (comma != std::string_view::npos) rest.assign(strip(value.substr(comma + 1)));
+  if (comma != std::string_view::npos) rest.assign(strip_whitespace(value.substr(comma + 1)));
   return true;
 }
 
@@ -136,17 +147,17 @@ void EtlHandler::handle(const server::Request& request, server::Response& respon
     return;
   }
   if (!get && !put) {
-    plain(response, 405, "Method Not Allowed");
+    detail(response, 405, "Method Not Allowed");
     response.extra_headers = "Allow: GET, HEAD, PUT, POST\r\n";
     return;
   }
   if (raw_path.empty() || raw_path[0] != '/' ||
       !http::percent_decode(raw_path.substr(1), scratch.path)) {
-    plain(response, 400, "bad object path");
+    detail(response, 400, "bad object path");
     return;
   }
   const auto args = http::query_param(head.query(), "etl_args");
-  scratch.args.assign(args ? strip(*args) : std::string_view());
+  scratch.args.assign(args ? strip_whitespace(*args) : std::string_view());
   ObjectRef object{scratch.path, raw_path, scratch.args, false};
 
   scratch.first_hop.clear();
@@ -212,7 +223,8 @@ void EtlHandler::hpull(const http::RequestHead&, const ObjectRef& object,
   get.bearer_token = config_.authn_token;
   UpstreamResponse upstream = upstream_call(get);
   if (upstream.status == 0) {
-    detail(response, 502, "GET " + config_.target_url_text + " failed: " + upstream.error);
+    detail(response, 502,
+           "GET " + redact_target_url(config_.target_url_text) + " failed: " + upstream.error);
     return;
   }
   if (upstream.status != 200) {
@@ -319,7 +331,8 @@ HopReply EtlHandler::put_to_hop(std::string_view first_hop, std::string_view res
     if (hop.failure == UpstreamFailure::refused || hop.failure == UpstreamFailure::permanent) {
       reply.own_error = true;
       reply.status = hop.failure == UpstreamFailure::refused ? 502 : 500;
-      reply.body = "direct_put to '" + url_text + "' failed: " + hop.error;
+      // Named as the pipeline gave it: the composed URL carries AIS_TARGET_URL's secret path.
+      reply.body = "direct_put to '" + std::string(first_hop) + "' failed: " + hop.error;
       return reply;
     }
     if (attempt >= config_.direct_put_retries) {

@@ -70,6 +70,13 @@ class EtlHandler final : public server::Handler {
 // false (answered 400 "Invalid pipeline header"); else the first hop and the rest, trimmed.
 bool parse_pipeline(std::string_view value, std::string& first, std::string& rest);
 
+// Python's str.strip(): the reference servers strip etl_args on every route, WebSocket included.
+std::string_view strip_whitespace(std::string_view s);
+
+// AIS_TARGET_URL with the per-ETL secret (/v1/etl/_object/<etl>/<secret>) replaced by "***",
+// for logs and error bodies (AIS records error bodies in the job's errors).
+std::string redact_target_url(std::string url);
+
 // The URL a direct put goes to (contract §5.3): the scheme of AIS_TARGET_URL, the hop's
 // host:port; a hop with a path (a destination target) gets AIS_TARGET_URL's path before it,
 // a hop without one (an ETL stage) gets the object's own raw path; the hop's query is kept and

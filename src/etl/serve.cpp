@@ -25,19 +25,6 @@ bool env_true(const char* name) {
   return v == "true" || v == "1" || v == "yes" || v == "on";
 }
 
-// AIS_TARGET_URL carries the per-ETL secret (/v1/etl/_object/<etl>/<secret>): never log it.
-std::string redact(std::string url) {
-  const std::string marker = "/v1/etl/_object/";
-  const size_t at = url.find(marker);
-  if (at == std::string::npos) return url;
-  const size_t name_end = url.find('/', at + marker.size());
-  if (name_end == std::string::npos) return url;
-  const size_t secret_end = url.find_first_of("/?", name_end + 1);
-  url.replace(name_end + 1,
-              (secret_end == std::string::npos ? url.size() : secret_end) - name_end - 1, "***");
-  return url;
-}
-
 }  // namespace
 
 int serve(EtlServer& etl, int argc, char** argv) {
@@ -136,7 +123,7 @@ int serve(EtlServer& etl, int argc, char** argv) {
     auto url = http::parse_url(config.target_url_text, &error);
     if (!url) {
       std::fprintf(stderr, "anvil etl: error: AIS_TARGET_URL '%s': %s\n",
-                   redact(config.target_url_text).c_str(), error.c_str());
+                   redact_target_url(config.target_url_text).c_str(), error.c_str());
       return 2;
     }
     config.target_url = *url;
@@ -159,9 +146,10 @@ int serve(EtlServer& etl, int argc, char** argv) {
     std::fprintf(stderr, "anvil etl: error: %s\n", e.what());
     return 1;
   }
-  std::fprintf(stderr, "anvil etl: listening on %s:%u (threads %d, workers %d, target %s)\n",
-               config.server.host.c_str(), http_server.port(), threads, config.server.workers,
-               standalone ? "none (standalone)" : redact(config.target_url_text).c_str());
+  std::fprintf(
+      stderr, "anvil etl: listening on %s:%u (threads %d, workers %d, target %s)\n",
+      config.server.host.c_str(), http_server.port(), threads, config.server.workers,
+      standalone ? "none (standalone)" : redact_target_url(config.target_url_text).c_str());
   // The port line is on stdout too, so supervisors that start the server on port 0 learn it.
   std::printf("PORT %u\n", http_server.port());
   std::fflush(stdout);

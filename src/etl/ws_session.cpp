@@ -105,7 +105,7 @@ class WsSession final : public server::UpgradedSession {
         return it != control.end() && it->is_string() ? it->get<std::string>() : std::string();
       };
       pipeline_ = text("pipeline");
-      args_ = text("etl_args");
+      args_ = std::string(strip_whitespace(text("etl_args")));
       path_ = text("path");
       const std::string fqn = text("fqn");
       if (fqn.empty()) {
