@@ -31,6 +31,7 @@ import time
 import urllib.parse
 
 import pytest
+from etl_stubs import StubHop
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("ANVIL_SOURCE_DIR", os.path.join(HERE, "..", ".."))
@@ -85,48 +86,8 @@ class StubTarget(http.server.ThreadingHTTPServer):
         self.base = f"http://127.0.0.1:{self.server_address[1]}"
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
-    def close(self):
-        self.shutdown()
-        self.server_close()
 
 
-class StubHop(http.server.ThreadingHTTPServer):
-    """Plays a destination target or a next stage: records every PUT and answers as told."""
-
-    daemon_threads = True
-
-    def __init__(self, status=200, body=b"", headers=None):
-        self.puts = []
-        self.status, self.body, self.headers = status, body, headers or {}
-        outer = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_PUT(self):
-                data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                outer.puts.append({"path": self.path, "body": data,
-                                   "node_url": self.headers.get("Ais-Node-Url"),
-                                   "auth": self.headers.get("Authorization"),
-                                   "content_length": self.headers.get("Content-Length")})
-                self.send_response(outer.status)
-                for k, v in outer.headers.items():
-                    self.send_header(k, v)
-                if outer.status != 204:
-                    self.send_header("Content-Length", str(len(outer.body)))
-                self.end_headers()
-                if outer.status != 204:
-                    self.wfile.write(outer.body)
-
-            def log_message(self, *a):
-                pass
-
-        super().__init__(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def last(self):
-        return self.puts[-1]
 
     def close(self):
         self.shutdown()

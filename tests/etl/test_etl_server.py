@@ -13,6 +13,7 @@ import time
 import urllib.parse
 
 import pytest
+from etl_stubs import StubHop
 
 BIN = os.environ.get("ANVIL_BINARY_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 
@@ -395,43 +396,6 @@ def test_workers_do_not_block_other_connections():
 
 
 # ---- direct put and pipelines (contract §5) ----
-
-class StubHop(http.server.ThreadingHTTPServer):
-    """Plays the destination target or a next stage: records every PUT and answers as told."""
-
-    def __init__(self, status=200, body=b"", headers=None, reset_first=0):
-        self.puts = []
-        self.status, self.body, self.headers, self.reset_first = status, body, headers or {}, reset_first
-        outer = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_PUT(self):
-                data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if outer.reset_first > 0:
-                    outer.reset_first -= 1
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    self.connection.close()
-                    return
-                outer.puts.append({"path": self.path, "body": data, "node_url": self.headers.get("Ais-Node-Url"),
-                                   "auth": self.headers.get("Authorization")})
-                self.send_response(outer.status)
-                for k, v in outer.headers.items():
-                    self.send_header(k, v)
-                if outer.status != 204:
-                    self.send_header("Content-Length", str(len(outer.body)))
-                self.end_headers()
-                if outer.status != 204:
-                    self.wfile.write(outer.body)
-
-            def log_message(self, *a):
-                pass
-
-        super().__init__(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
 
 TARGET_PATH = "/v1/etl/_object/md5-etl/Xa8secret"
 
