@@ -31,8 +31,8 @@ class WsSession final : public server::UpgradedSession {
   WsSession(EtlHandler& handler, std::string accept)
       : handler_(handler), accept_(std::move(accept)) {}
 
-  void run(core::UniqueFd fd, std::string pending) override {
-    fd_ = fd.get();
+  void run(int fd, std::string pending) override {
+    fd_ = fd;
     const std::string hello = ws::switching_protocols_response(accept_);
     if (!send_all(hello.data(), hello.size())) return;
     std::vector<char> buffer(256 * 1024);

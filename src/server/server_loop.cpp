@@ -163,10 +163,14 @@ void SessionRegistry::start(std::unique_ptr<UpgradedSession> session, core::Uniq
   }
   auto done = std::make_shared<std::atomic<bool>>(false);
   const int raw_fd = fd.get();
-  entries_.push_back({std::thread([s = std::move(session), f = std::move(fd),
+  entries_.push_back({std::thread([this, s = std::move(session), f = std::move(fd),
                                    p = std::move(pending), done]() mutable {
-                        s->run(std::move(f), std::move(p));
+                        s->run(f.get(), std::move(p));
+                        // Closed under the lock after `done`: stop_all() never shuts down a
+                        // descriptor number that a later connection reused.
+                        std::lock_guard closing(mutex_);
                         done->store(true);
+                        f.reset();
                       }),
                       raw_fd, done});
 }

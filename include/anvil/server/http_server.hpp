@@ -66,9 +66,10 @@ enum class Dispatch : uint8_t {
 class UpgradedSession {
  public:
   virtual ~UpgradedSession() = default;
-  // Owns `fd` (blocking); `pending` holds bytes the client sent after its upgrade request.
-  // On server shutdown the socket is shut down, so blocking reads return and run() must end.
-  virtual void run(core::UniqueFd fd, std::string pending) = 0;
+  // `fd` is the blocking socket, owned and closed by the server after run() returns;
+  // `pending` holds bytes the client sent after its upgrade request. On server shutdown the
+  // socket is shut down, so blocking reads return and run() must end.
+  virtual void run(int fd, std::string pending) = 0;
 };
 
 // One virtual call per request; implementations must be thread-safe (several event-loop and
