@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "anvil/http/syntax.hpp"
 #include "anvil/http/uri.hpp"
 #include "upstream_client.hpp"
 
@@ -39,13 +40,6 @@ struct Scratch {
   std::string rest_hops;
 };
 thread_local Scratch scratch;
-
-bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 }  // namespace
 
@@ -311,7 +305,7 @@ HopReply EtlHandler::put_to_hop(std::string_view first_hop, std::string_view res
     if (hop.status != 0) {
       for (const auto& [name, value] : hop.ais_headers) {
         // Our own length is set by the caller; every other Ais-* passes up the chain (§5.9).
-        if (same_name(name, "Ais-Direct-Put-Length")) continue;
+        if (http::syntax::iequals(name, "Ais-Direct-Put-Length")) continue;
         reply.ais_headers.append(name).append(": ").append(value).append("\r\n");
       }
       if (hop.status == 204 || (hop.status == 200 && hop.body.empty())) {

@@ -7,57 +7,53 @@
 
 #include "anvil/core/units.hpp"
 #include "anvil/etl/etl_server.hpp"
+#include "environment.hpp"
 #include "etl_handler.hpp"
 
 namespace anvil::etl {
 
-namespace {
-
-std::string env_or(const char* name, std::string fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
-}
-
-bool env_true(const char* name) {
-  std::string v = env_or(name, "");
-  for (char& c : v)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return v == "true" || v == "1" || v == "yes" || v == "on";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int serve(EtlServer& etl, int argc, char** argv) {
   EtlConfig config;
-  config.server.host = env_or("ANVIL_HOST", "0.0.0.0");
-  int port = std::atoi(env_or("ANVIL_PORT", "8000").c_str());
-  int threads = std::atoi(env_or("ANVIL_THREADS", "1").c_str());
-  int workers = std::atoi(env_or("ANVIL_WORKERS", "0").c_str());
-  std::string max_body = env_or("ANVIL_MAX_BODY", "");
-  bool standalone = env_true("ANVIL_STANDALONE");
-  std::string header_timeout = env_or("ANVIL_HEADER_TIMEOUT", "10s");
-  std::string idle_timeout = env_or("ANVIL_IDLE_TIMEOUT", "75s");
+  // Each flag also reads its ANVIL_* variable (for containers) through the same parsing and
+  // range checks, so a bad value in the environment is refused like a bad flag.
+  config.server.host = "0.0.0.0";
+  int port = 8000;
+  int threads = 1;
+  int workers = 0;
+  std::string max_body;
+  bool standalone = false;
+  std::string header_timeout = "10s";
+  std::string idle_timeout = "75s";
 
   CLI::App app{"anvil ETL transform server (AIStore hpush/hpull contract)"};
-  app.add_option("--host", config.server.host,
-                 "Address to listen on (ANVIL_HOST; default 0.0.0.0)");
+  app.add_option("--host", config.server.host, "Address to listen on (ANVIL_HOST; default 0.0.0.0)")
+      ->envname("ANVIL_HOST");
   app.add_option("--port", port, "Port (ANVIL_PORT; default 8000; 0 picks a free one)")
+      ->envname("ANVIL_PORT")
       ->check(CLI::Range(0, 65535));
   app.add_option("--threads", threads, "Event-loop threads (ANVIL_THREADS; default 1)")
+      ->envname("ANVIL_THREADS")
       ->check(CLI::Range(1, 256));
   app.add_option("--workers", workers,
                  "Run every transform on a pool of N threads instead of the event loops "
                  "(ANVIL_WORKERS; default 0: transforms run on the event loops)")
+      ->envname("ANVIL_WORKERS")
       ->check(CLI::Range(0, 4096));
   app.add_option("--max-body", max_body,
-                 "Largest request body in bytes (ANVIL_MAX_BODY; default 16 GiB)");
+                 "Largest request body in bytes (ANVIL_MAX_BODY; default 16 GiB)")
+      ->envname("ANVIL_MAX_BODY");
   app.add_option("--header-timeout", header_timeout,
                  "A request's head must arrive within this (slowloris guard; ANVIL_HEADER_TIMEOUT; "
-                 "default 10s)");
+                 "default 10s)")
+      ->envname("ANVIL_HEADER_TIMEOUT");
   app.add_option("--idle-timeout", idle_timeout,
-                 "Close idle keep-alive connections after this (ANVIL_IDLE_TIMEOUT; default 75s)");
+                 "Close idle keep-alive connections after this (ANVIL_IDLE_TIMEOUT; default 75s)")
+      ->envname("ANVIL_IDLE_TIMEOUT");
   app.add_flag("--standalone", standalone,
-               "No AIS target: GET /<path> transforms an empty input (ANVIL_STANDALONE)");
+               "No AIS target: GET /<path> transforms an empty input (ANVIL_STANDALONE)")
+      ->envname("ANVIL_STANDALONE");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

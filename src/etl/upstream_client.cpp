@@ -17,6 +17,8 @@
 #include "anvil/core/socket.hpp"
 #include "anvil/http/request_builder.hpp"
 #include "anvil/http/response_parser.hpp"
+#include "anvil/http/syntax.hpp"
+#include "environment.hpp"
 
 namespace anvil::etl {
 
@@ -36,26 +38,6 @@ UpstreamResponse failure(UpstreamFailure kind, std::string what) {
 UpstreamResponse connect_failure(int error) {
   return failure(error == ECONNREFUSED ? UpstreamFailure::refused : UpstreamFailure::transient,
                  std::string("ConnectionError: ") + std::strerror(error));
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool env_true(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr) return false;
-  std::string s(v);
-  for (char& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s == "true" || s == "1" || s == "yes";
 }
 
 std::string ssl_error_text() {
@@ -173,7 +155,7 @@ bool is_ip_literal(const std::string& host) {
 
 const std::string* UpstreamResponse::ais_header(std::string_view name) const {
   for (const auto& [n, v] : ais_headers) {
-    if (iequals(n, name)) return &v;
+    if (http::syntax::iequals(n, name)) return &v;
   }
   return nullptr;
 }
@@ -239,7 +221,7 @@ UpstreamResponse upstream_call(const UpstreamRequest& call) {
         response.status = head.status;
         response.has_content_length = head.framing == http::BodyFraming::content_length;
         for (const http::Header& h : head.headers()) {
-          if (h.name.size() > 4 && iequals(h.name.substr(0, 4), "ais-")) {
+          if (h.name.size() > 4 && http::syntax::iequals(h.name.substr(0, 4), "ais-")) {
             response.ais_headers.emplace_back(std::string(h.name), std::string(h.value));
           }
         }

@@ -13,7 +13,7 @@ import time
 import urllib.parse
 
 import pytest
-from etl_stubs import StubHop
+from etl_stubs import StubHop, StubTarget
 
 BIN = os.environ.get("ANVIL_BINARY_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 
@@ -204,32 +204,6 @@ def test_direct_fqn_passes_the_normalized_path(fqn_tree):
 
 # ---- hpull ----
 
-class StubTarget(http.server.ThreadingHTTPServer):
-    def __init__(self):
-        self.paths = []
-        self.auth = []
-        outer = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                outer.paths.append(self.path)
-                outer.auth.append(self.headers.get("Authorization"))
-                if "missing" in self.path:
-                    body, code = b"no such object", 404
-                else:
-                    body, code = b"from-target:" + self.path.encode(), 200
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *a):
-                pass
-
-        super().__init__(("127.0.0.1", 0), H)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
 def test_hpull_get_from_target_with_contract_escaping():
@@ -241,9 +215,8 @@ def test_hpull_get_from_target_with_contract_escaping():
         status, _, body = s.request("GET", "/" + urllib.parse.quote(uname, safe=""))
         expected = "/v1/etl/_object/e1/s3cr3t/" + urllib.parse.quote(uname, safe="@")
         assert status == 200, body
-        assert target.paths[-1] == expected
+        assert target.gets[-1] == (expected, "Bearer tok")
         assert body == b"from-target:" + expected.encode()
-        assert target.auth[-1] == "Bearer tok"
         assert s.request("GET", "/missing")[::2] == (404, b"no such object")
     finally:
         s.stop()
@@ -262,6 +235,14 @@ def test_hpull_network_error_is_502():
         assert status == 502 and b"failed" in body
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize("bad", [{"ANVIL_PORT": "abc"}, {"ANVIL_PORT": "70000"}, {"ANVIL_THREADS": "0"},
+                                 {"ANVIL_HEADER_TIMEOUT": "soon"}])
+def test_bad_environment_is_refused_like_a_bad_flag(bad):
+    env = dict(os.environ, **bad)
+    r = subprocess.run([os.path.join(BIN, "etl-echo"), "--standalone"], capture_output=True, env=env, timeout=10)
+    assert r.returncode == 2 and r.stderr.startswith(b"anvil etl: error:"), r.stderr
 
 
 def test_missing_target_url_fails_fast():
