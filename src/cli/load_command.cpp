@@ -62,15 +62,6 @@ int64_t duration_flag(const std::string& flag, const std::string& text, bool all
   return *ns;
 }
 
-std::string read_file(const std::string& path, const std::string& flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(flag + ": cannot read '" + path + "'");
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) throw UsageError(flag + ": cannot read '" + path + "'");
-  return content.str();
-}
-
 std::vector<load::Stage> parse_stages(const std::string& text) {
   std::vector<load::Stage> stages;
   std::stringstream list(text);
@@ -190,7 +181,13 @@ load::LoadOptions build_options(const LoadFlags& f) {
     if (bodies > 1) throw UsageError("give one of --body, --body-file, --form");
     t.method = f.method.empty() ? (bodies ? "POST" : "GET") : f.method;
     if (!f.body.empty()) t.body = f.body;
-    if (!f.body_file.empty()) t.body = read_file(f.body_file, "--body-file");
+    if (!f.body_file.empty()) {
+      try {
+        t.body = load::read_body_file(f.body_file);
+      } catch (const std::exception& e) {
+        throw UsageError(std::string("--body-file: ") + e.what());
+      }
+    }
     if (!f.forms.empty()) {
       std::vector<http::FormField> fields;
       for (const auto& form : f.forms) {

@@ -36,15 +36,6 @@ std::vector<uint32_t> interleave(const std::vector<RequestTemplate>& templates) 
   return order;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read body file '" + path + "'");
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) throw std::runtime_error("cannot read body file '" + path + "'");
-  return content.str();
-}
-
 }  // namespace
 
 RequestSet::RequestSet(const std::vector<RequestTemplate>& templates, const http::Url& url,
@@ -59,6 +50,15 @@ RequestSet::RequestSet(const std::vector<RequestTemplate>& templates, const http
     requests_.push_back({http::serialize_request(spec, url, keepalive), t.method == "HEAD"});
   }
   order_ = interleave(templates);
+}
+
+std::string read_body_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read body file '" + path + "'");
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) throw std::runtime_error("cannot read body file '" + path + "'");
+  return content.str();
 }
 
 std::vector<RequestTemplate> load_request_file(const std::string& path) {
@@ -100,7 +100,7 @@ std::vector<RequestTemplate> load_request_file(const std::string& path) {
       } else if (key == "body" && value.is_string()) {
         t.body = value.as_string()->get();
       } else if (key == "body_file" && value.is_string()) {
-        t.body = read_file(value.as_string()->get());
+        t.body = read_body_file(value.as_string()->get());
       } else if (key == "weight" && value.is_integer()) {
         const int64_t w = value.as_integer()->get();
         if (w < 1 || w > static_cast<int64_t>(kMaxTotalWeight)) {

@@ -31,6 +31,10 @@ class RequestSet {
   std::vector<uint32_t> order_;
 };
 
+// A request body from a file, whole. Throws std::runtime_error naming the file when it cannot
+// be read.
+std::string read_body_file(const std::string& path);
+
 // Reads a request mix file (TOML, see docs/load.md): [[request]] tables with method, path,
 // body or body_file, headers and weight. Throws std::runtime_error naming the file and key.
 std::vector<RequestTemplate> load_request_file(const std::string& path);
