@@ -49,3 +49,41 @@ class StubHop(http.server.ThreadingHTTPServer):
     def close(self):
         self.shutdown()
         self.server_close()
+
+
+class StubTarget(http.server.ThreadingHTTPServer):
+    """Plays the source target for hpull: records each GET's raw path and Authorization;
+    paths containing "missing" get 404, "boom" 500."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        self.gets = []
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                outer.gets.append((self.path, self.headers.get("Authorization")))
+                if "missing" in self.path:
+                    code, body = 404, b"no such object"
+                elif "boom" in self.path:
+                    code, body = 500, b"target exploded"
+                else:
+                    code, body = 200, b"from-target:" + self.path.encode()
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        super().__init__(("127.0.0.1", 0), H)
+        self.base = f"http://127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.shutdown()
+        self.server_close()

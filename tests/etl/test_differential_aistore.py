@@ -31,7 +31,7 @@ import time
 import urllib.parse
 
 import pytest
-from etl_stubs import StubHop
+from etl_stubs import StubHop, StubTarget
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("ANVIL_SOURCE_DIR", os.path.join(HERE, "..", ".."))
@@ -52,46 +52,7 @@ TOKEN = "tok-123"
 MIB = 1 << 20
 
 
-# ---- stubs: the AIS target (hpull source, direct-put destination) and pipeline hops ----
-
-class StubTarget(http.server.ThreadingHTTPServer):
-    """Plays the source target for hpull: records each GET's raw path and Authorization."""
-
-    daemon_threads = True
-
-    def __init__(self):
-        self.gets = []
-        outer = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                outer.gets.append((self.path, self.headers.get("Authorization")))
-                if "missing" in self.path:
-                    code, body = 404, b"no such object"
-                elif "boom" in self.path:
-                    code, body = 500, b"target exploded"
-                else:
-                    code, body = 200, b"from-target:" + self.path.encode()
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *a):
-                pass
-
-        super().__init__(("127.0.0.1", 0), H)
-        self.base = f"http://127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
-
-
-    def close(self):
-        self.shutdown()
-        self.server_close()
+# The stubs (the AIS target, pipeline hops) are in etl_stubs.py, shared with test_etl_server.py.
 
 
 def dead_port():
