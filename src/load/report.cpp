@@ -202,6 +202,7 @@ nlohmann::json to_json(const LoadOptions& o, const LoadResult& r) {
           {"error_ratio", r.error_ratio()},
           {"status", status},
           {"latency_us", latency},
+          {"latency_histogram", metrics::encode_compressed_base64(h)},
           {"latency_is_service_time", o.mode != Mode::rate},
           {"client_cpu",
            {{"user_s", r.cpu_user_s}, {"sys_s", r.cpu_sys_s}, {"utilization", r.cpu_utilization}}},

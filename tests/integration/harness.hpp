@@ -18,9 +18,11 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+
 #include <string_view>
 #include <utility>
 #include <vector>
+#include "anvil/metrics/histogram_log.hpp"
 
 #include "support/process.hpp"
 
@@ -145,9 +147,9 @@ inline double latency_s(const json& report, const std::string& key) {
 // responses plus failures, the status classes match the status table, percentiles ordered.
 inline ::testing::AssertionResult consistent(const json& r) {
   if (!r.is_object()) return ::testing::AssertionFailure() << "no JSON report";
-  for (const char* key :
-       {"mode", "requests", "duration_s", "rps", "target_rate", "bytes_read", "errors", "status",
-        "latency_us", "latency_is_service_time", "client_cpu", "client_bound", "config"}) {
+  for (const char* key : {"mode", "requests", "duration_s", "rps", "target_rate", "bytes_read",
+                          "errors", "status", "latency_us", "latency_histogram",
+                          "latency_is_service_time", "client_cpu", "client_bound", "config"}) {
     if (!r.contains(key)) return ::testing::AssertionFailure() << "missing key " << key;
   }
   for (const char* key :
@@ -168,6 +170,14 @@ inline ::testing::AssertionResult consistent(const json& r) {
   if (c4 != error_count(r, "status_4xx") || c5 != error_count(r, "status_5xx")) {
     return ::testing::AssertionFailure() << "status classes " << c4 << "/" << c5
                                          << " disagree with errors " << r["errors"].dump();
+  }
+  // The encoded histogram is the same distribution the percentiles were read from.
+  const auto decoded =
+      anvil::metrics::try_decode_compressed_base64(r["latency_histogram"].get<std::string>());
+  if (!decoded.histogram) return ::testing::AssertionFailure() << "latency_histogram undecodable";
+  if (decoded.histogram->count() != r["latency_us"]["count"].get<int64_t>()) {
+    return ::testing::AssertionFailure() << "latency_histogram holds " << decoded.histogram->count()
+                                         << " values, count " << r["latency_us"]["count"];
   }
   if (responses(r) > 0) {
     double prev = 0;
