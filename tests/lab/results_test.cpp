@@ -23,7 +23,7 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> row;
   std::string field;
-  bool quoted = false, field_started = false;
+  bool quoted = false;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (quoted) {
@@ -37,7 +37,6 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
       }
     } else if (c == '"' && field.empty()) {
       quoted = true;
-      field_started = true;
     } else if (c == ',') {
       row.push_back(field);
       field.clear();
@@ -49,12 +48,10 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
       ++i;
     } else {
       field += c;
-      field_started = true;
     }
   }
   EXPECT_FALSE(quoted) << "unterminated quote";
   EXPECT_TRUE(row.empty() && field.empty()) << "last row without CRLF";
-  (void)field_started;
   return rows;
 }
 
