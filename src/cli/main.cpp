@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <exception>
 
+#include "compare_command.hpp"
 #include "load_command.hpp"
+#include "results_command.hpp"
 #include "usage_error.hpp"
 
 int main(int argc, char** argv) {
@@ -12,6 +14,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "anvil 0.1.0");
   int exit_code = 0;
   anvil::cli::add_load_command(app, exit_code);
+  anvil::cli::add_results_command(app, exit_code);
+  anvil::cli::add_compare_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
