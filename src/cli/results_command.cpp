@@ -63,6 +63,14 @@ int run(const ResultsFlags& f) {
 
 }  // namespace
 
+int show_results(const std::string& db, const std::string& suite_run, const std::string& format) {
+  ResultsFlags flags;
+  flags.db = db;
+  flags.run = suite_run;
+  flags.format = format;
+  return run(flags);
+}
+
 void add_results_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<ResultsFlags>();
   CLI::App* cmd = app.add_subcommand("results", "Show the stored results of a suite run");

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <memory>
 
-#include "anvil/lab/results_report.hpp"
 #include "anvil/lab/suite.hpp"
 #include "anvil/lab/suite_runner.hpp"
+#include "results_command.hpp"
 #include "usage_error.hpp"
 
 namespace anvil::cli {
@@ -75,8 +75,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
     } catch (const lab::SuiteError& e) {
       throw UsageError(e.what());
     }
-    std::fputs(lab::render_suite_run(flags->db, outcome.suite_run_id, flags->format).c_str(),
-               stdout);
+    show_results(flags->db, std::to_string(outcome.suite_run_id), flags->format);
     if (outcome.interrupted) {
       exit_code = 130;
     } else if (outcome.failed > 0) {
