@@ -195,10 +195,19 @@ class RunContext {
     where.anvil_binary = options_.anvil_binary;
     where.venv = suite_.venv;
     where.work_dir = run_dir_;
+    // A command driver may name suite-level places ({python}, {suite_dir}, ...); the driver
+    // fills in the per-run ones ({url}, {connections}, ...).
+    DriverSpec resolved = driver;
+    const Placeholders suite_values = {{"suite_dir", suite_.dir},
+                                       {"binary_dir", options_.binary_dir},
+                                       {"venv", suite_.venv},
+                                       {"python", suite_.venv + "/bin/python"}};
+    for (auto& arg : resolved.command)
+      arg = substitute_known(arg, suite_values);
     std::vector<DriverInvocation> invocations;
     try {
       for (int replica = 0; replica < driver.replicas; ++replica)
-        invocations.push_back(build_invocation(driver, *run.workload, shape, where, replica));
+        invocations.push_back(build_invocation(resolved, *run.workload, shape, where, replica));
     } catch (const std::exception& e) {
       m.failure = e.what();
       return m;
@@ -265,7 +274,7 @@ class RunContext {
         return m;
       }
       try {
-        results.push_back(parse_result(driver, invocations[i]));
+        results.push_back(parse_result(resolved, invocations[i]));
       } catch (const std::exception& e) {
         m.failure = std::string("driver output: ") + e.what();
         return m;

@@ -128,7 +128,7 @@ def test_misbehaving_targets_are_recorded_and_the_suite_goes_on(tmp_path):
     assert "during the measurement" in runs["crashes"]["reason"]
     assert "killed the server" in runs["crashes"]["log_tail"]
     assert runs["ignores-sigterm"]["status"] == "ok"
-    assert "ignored SIGTERM" in runs["ignores-sigterm"]["warnings"]
+    assert "ignored SIGTERM" in runs["ignores-sigterm"]["warnings_json"]
     assert runs["not-installed"]["status"] == "not_installed"
     assert "/nonexistent/anvil-peer" in runs["not-installed"]["reason"]
     assert elapsed < 120
