@@ -8,6 +8,7 @@
 
 #include "anvil/http/syntax.hpp"
 #include "anvil/http/uri.hpp"
+#include "stream_io.hpp"
 #include "upstream_client.hpp"
 
 namespace anvil::etl {
@@ -40,6 +41,9 @@ struct Scratch {
   std::string rest_hops;
 };
 thread_local Scratch scratch;
+// The request body of the object in hand cannot be sent again (a streaming server's PUT body):
+// a direct put that fails transiently is not retried here (contract §5.6).
+thread_local bool one_shot_body = false;
 
 }  // namespace
 
@@ -123,6 +127,11 @@ EtlHandler::EtlHandler(EtlServer& server, const EtlConfig& config, FqnReader fqn
 
 server::Dispatch EtlHandler::dispatch(const http::RequestHead& head) const noexcept {
   if (head.path() == "/health") return server::Dispatch::inline_;
+  if (config_.streaming) {
+    const bool object_method = head.method == "GET" || head.method == "HEAD" ||
+                               head.method == "PUT" || head.method == "POST";
+    return object_method ? server::Dispatch::stream : server::Dispatch::inline_;
+  }
   // Blocking work never runs on an event loop: files, the AIS target, the next hop.
   const bool blocking = head.query().find("etl_fqn") != std::string_view::npos ||
                         head.find("Ais-Node-Url") != nullptr ||
@@ -205,6 +214,18 @@ void EtlHandler::handle(const server::Request& request, server::Response& respon
   hpull(head, object, response);
 }
 
+void EtlHandler::handle_in_memory(const server::Request& request, server::Response& response,
+                                  bool one_shot) {
+  one_shot_body = one_shot;
+  try {
+    handle(request, response);
+  } catch (...) {
+    one_shot_body = false;
+    throw;
+  }
+  one_shot_body = false;
+}
+
 void EtlHandler::hpull(const http::RequestHead&, const ObjectRef& object,
                        server::Response& response) {
   // AIS_TARGET_URL + "/" + quote(decoded path, safe="@"): '/' and '#' re-escaped (§2.1).
@@ -236,7 +257,13 @@ bool EtlHandler::run_transform(std::string_view input, const ObjectRef& object, 
                                std::string& error) {
   output.clear();
   try {
-    server_.transform(input, object, output);
+    if (config_.streaming) {
+      MemoryReader reader(input);
+      StringWriter writer(output);
+      server_.transform_stream(reader, object, writer);
+    } else {
+      server_.transform(input, object, output);
+    }
     return true;
   } catch (const std::exception& e) {
     error = e.what();
@@ -329,6 +356,13 @@ HopReply EtlHandler::put_to_hop(std::string_view first_hop, std::string_view res
       reply.body = "direct_put to '" + std::string(first_hop) + "' failed: " + hop.error;
       return reply;
     }
+    if (one_shot_body) {
+      reply.own_error = true;
+      reply.status = 503;
+      reply.ais_headers.append("Ais-Etl-Retry-Reason: direct-put-transient\r\n");
+      reply.body = "Direct put bailed (one-shot body): " + hop.error;
+      return reply;
+    }
     if (attempt >= config_.direct_put_retries) {
       reply.own_error = true;
       reply.status = 502;
@@ -338,6 +372,10 @@ HopReply EtlHandler::put_to_hop(std::string_view first_hop, std::string_view res
     const int64_t units = std::min<int64_t>(int64_t{1} << std::min(attempt, 5), 30);
     std::this_thread::sleep_for(std::chrono::nanoseconds(units * config_.direct_put_backoff_ns));
   }
+}
+
+void EtlServer::transform_stream(ObjectReader&, const ObjectRef&, ObjectWriter&) {
+  throw std::logic_error("this ETL server does not override transform_stream()");
 }
 
 void EtlServer::transform(std::string_view, const ObjectRef&, std::string&) {

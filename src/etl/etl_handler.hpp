@@ -16,6 +16,7 @@ struct EtlConfig {
   server::ServerOptions server;
   bool standalone = false;            // no AIS target: GET /<path> transforms an empty input
   bool transform_on_workers = false;  // --workers N > 0: every transform leaves the event loop
+  bool streaming = false;             // the server overrides transform_stream()
   std::string target_url_text;        // AIS_TARGET_URL
   http::Url target_url;
   std::string authn_token;                        // AIS_AUTHN_TOKEN: Bearer on outbound requests
@@ -39,11 +40,14 @@ class EtlHandler final : public server::Handler {
 
   server::Dispatch dispatch(const http::RequestHead& head) const noexcept override;
   void handle(const server::Request& request, server::Response& response) override;
+  // Every object route of a streaming server (stream_route.cpp).
+  void handle_stream(server::StreamExchange& exchange) override;
   std::unique_ptr<server::UpgradedSession> upgrade(const http::RequestHead& head,
                                                    server::Response& response) override;
 
   // Shared by the HTTP routes and the WebSocket session.
-  // Runs the user's transform; false (with `error` set) when it threw.
+  // Runs the user's transform (a streaming server's over the bytes in memory); false (with
+  // `error` set) when it threw.
   bool run_transform(std::string_view input, const ObjectRef& object, std::string& output,
                      std::string& error);
   // Sends `data` to the first hop with retries (§5.6) and reports what came back.
@@ -54,6 +58,9 @@ class EtlHandler final : public server::Handler {
   EtlServer& user_server() noexcept { return server_; }
 
  private:
+  // A streamed request answered from memory (hpull, direct put): `one_shot` says the input
+  // was a request body that cannot be replayed, so a transient hop failure is not retried.
+  void handle_in_memory(const server::Request& request, server::Response& response, bool one_shot);
   void transform_into(std::string_view input, const ObjectRef& object, server::Response& response);
   void hpull(const http::RequestHead& head, const ObjectRef& object, server::Response& response);
   // Sends the transformed object to the first hop and answers as the contract's state

@@ -29,10 +29,11 @@ class ServerLoop::WakeHandler final : public core::IoHandler {
 };
 
 ServerLoop::ServerLoop(const ServerOptions& options, Handler& handler, WorkerPool* pool,
-                       SessionRegistry* sessions, core::UniqueFd listener)
+                       WorkerPool* streams, SessionRegistry* sessions, core::UniqueFd listener)
     : options_(options),
       handler_(handler),
       pool_(pool),
+      streams_(streams),
       sessions_(sessions),
       listener_(std::move(listener)),
       wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
