@@ -1,11 +1,15 @@
 // The object routes of a streaming server (transform_stream): the input is read in pieces
-// from the request body or the FQN file, the output goes to the client as a chunked response
-// whose head is sent with the first output chunk. Routes whose input or output is another
-// server (hpull without FQN, direct put) run through the in-memory path for now
-// (docs/sdk-guide.md, "Not yet").
+// from the request body, the FQN file or the AIS target's response; the output goes to the
+// client as a chunked response whose head is sent with the first output chunk, or to the next
+// hop as a chunked PUT (direct put, contract §5 and §7).
+
+#include <unistd.h>
 
 #include <charconv>
+#include <chrono>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "anvil/http/uri.hpp"
 #include "etl_handler.hpp"
@@ -118,6 +122,43 @@ class ClientWriter final : public ObjectWriter {
 
 }  // namespace
 
+namespace {
+
+// The PUT to the next hop, sent chunked as the transform writes (contract §7), counted for
+// Ais-Direct-Put-Length.
+class HopWriter final : public ObjectWriter {
+ public:
+  explicit HopWriter(UpstreamExchange& put) : put_(put) {}
+  void write(std::string_view chunk) override {
+    if (broken_) throw std::runtime_error("direct put: " + put_.error());
+    if (!put_.send_chunk(chunk)) {
+      broken_ = true;
+      throw std::runtime_error("direct put: " + put_.error());
+    }
+    sent_ += chunk.size();
+  }
+  bool broken() const noexcept { return broken_; }
+  uint64_t sent() const noexcept { return sent_; }
+
+ private:
+  UpstreamExchange& put_;
+  bool broken_ = false;
+  uint64_t sent_ = 0;
+};
+
+class UpstreamReader final : public ObjectReader {
+ public:
+  explicit UpstreamReader(UpstreamExchange& get) : get_(get) {}
+  size_t read(std::span<char> buf) override { return get_.read_body(buf); }
+
+ private:
+  UpstreamExchange& get_;
+};
+
+enum class Source : uint8_t { body, file, target, none };
+
+}  // namespace
+
 void EtlHandler::handle_stream(server::StreamExchange& exchange) {
   const http::RequestHead& head = exchange.head();
   const std::string_view raw_path = head.path();
@@ -127,28 +168,21 @@ void EtlHandler::handle_stream(server::StreamExchange& exchange) {
     send_detail(exchange, 400, "bad object path");
     return;
   }
-  const auto fqn_param = http::query_param(head.query(), "etl_fqn");
-  const http::Header* node_url = head.find("Ais-Node-Url");
-  const bool has_hops = node_url != nullptr && !strip_whitespace(node_url->value).empty();
-  if (has_hops || (!put && !fqn_param && !config_.standalone)) {
-    // Another server is the input (hpull) or the output (direct put): answered from memory.
-    std::string body;
-    if (put) {
-      char piece[64 * 1024];
-      while (const size_t n = exchange.read_body(piece))
-        body.append(piece, n);
-    }
-    server::Response response;
-    handle_in_memory(server::Request{head, body}, response, put && !fqn_param);
-    send_response(exchange, response);
-    return;
-  }
-
   const auto args = http::query_param(head.query(), "etl_args");
   const ObjectRef object{path, raw_path, args ? strip_whitespace(*args) : std::string_view(),
                          false};
+  std::string first_hop, rest_hops;
+  if (const http::Header* node_url = head.find("Ais-Node-Url")) {
+    if (!parse_pipeline(node_url->value, first_hop, rest_hops)) {
+      send_detail(exchange, 400,
+                  "Invalid pipeline header: empty entry in '" + std::string(node_url->value) + "'");
+      return;
+    }
+  }
+
   std::string fqn, normalized;
   core::UniqueFd file;
+  const auto fqn_param = http::query_param(head.query(), "etl_fqn");
   if (fqn_param) {
     // As on the buffered route: decoded once more (contract §3.1). A streaming transform
     // always reads the file's content, whatever ETL_DIRECT_FQN says (contract §6.1).
@@ -167,31 +201,104 @@ void EtlHandler::handle_stream(server::StreamExchange& exchange) {
         return;
     }
   }
+  const Source source = fqn_param            ? Source::file
+                        : put                ? Source::body
+                        : config_.standalone ? Source::none
+                                             : Source::target;
   FileReader file_reader(file.get(), fqn);
   BodyReader body_reader(exchange);
   MemoryReader no_input({});
-  ObjectReader& input = file  ? static_cast<ObjectReader&>(file_reader)
-                        : put ? static_cast<ObjectReader&>(body_reader)
-                              : static_cast<ObjectReader&>(no_input);
 
-  ClientWriter output(exchange, server_.mime_type());
-  std::string error;
-  try {
-    server_.transform_stream(input, object, output);
-    output.finish();
-    return;
-  } catch (const std::exception& e) {
-    error = e.what();
-  } catch (...) {
-    error = "unknown exception";
+  // One run of the transform; a direct put makes several when its source can be read again.
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<UpstreamExchange> get;
+    std::unique_ptr<UpstreamReader> target_reader;
+    if (source == Source::target) {
+      get = std::make_unique<UpstreamExchange>();
+      if (auto failed = open_hpull(object, *get)) {
+        send_response(exchange, *failed);
+        return;
+      }
+      target_reader = std::make_unique<UpstreamReader>(*get);
+    } else if (source == Source::file && attempt > 0 && ::lseek(file.get(), 0, SEEK_SET) != 0) {
+      send_detail(exchange, 500, "cannot read FQN: " + fqn);
+      return;
+    }
+    ObjectReader& input = source == Source::file     ? static_cast<ObjectReader&>(file_reader)
+                          : source == Source::body   ? static_cast<ObjectReader&>(body_reader)
+                          : source == Source::target ? static_cast<ObjectReader&>(*target_reader)
+                                                     : static_cast<ObjectReader&>(no_input);
+    std::string error;
+    if (first_hop.empty()) {
+      ClientWriter output(exchange, server_.mime_type());
+      try {
+        server_.transform_stream(input, object, output);
+        output.finish();
+        return;
+      } catch (const std::exception& e) {
+        error = e.what();
+      } catch (...) {
+        error = "unknown exception";
+      }
+      if (output.started()) {
+        // The status is already out: the only way left to say "failed" is to end the
+        // connection without the last chunk, which HTTP clients report as an incomplete body.
+        exchange.abort();
+        return;
+      }
+      send_detail(exchange, 500, "Processing error: " + error);
+      return;
+    }
+
+    HopReply reply;
+    UpstreamRequest request;
+    const auto url = hop_request(first_hop, rest_hops, object, request, reply);
+    if (!url) {
+      server::Response response;
+      answer_hop(std::move(reply), response);
+      send_response(exchange, response);
+      return;
+    }
+    request.url = &*url;
+    UpstreamExchange hop_put;
+    HopWriter output(hop_put);
+    UpstreamResponse hop;
+    bool delivered = false;
+    if (hop_put.open(request, true)) {
+      try {
+        server_.transform_stream(input, object, output);
+      } catch (const std::exception& e) {
+        error = e.what();
+      } catch (...) {
+        error = "unknown exception";
+      }
+      if (!output.broken() && !error.empty()) {
+        // The transform failed, not the hop: the unfinished PUT is dropped with the connection.
+        send_detail(exchange, 500, "Processing error: " + error);
+        return;
+      }
+      delivered = !output.broken() && hop_put.end_body() && hop_put.read_head(hop) &&
+                  hop_put.read_rest(hop);
+    }
+    server::Response response;
+    if (delivered) {
+      answer_hop(hop_reply(hop, output.sent()), response);
+      send_response(exchange, response);
+      return;
+    }
+    hop.status = 0;
+    hop.failure = hop_put.failure();
+    hop.error = hop_put.error();
+    // The request body was read once and is gone: it cannot be sent again (contract §5.6).
+    reply =
+        hop_failure(hop, first_hop, attempt >= config_.direct_put_retries, source == Source::body);
+    if (reply.own_error) {
+      answer_hop(std::move(reply), response);
+      send_response(exchange, response);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::nanoseconds(retry_delay_ns(attempt)));
   }
-  if (output.started()) {
-    // The status is already out: the only way left to say "failed" is to end the connection
-    // without the last chunk, which every HTTP client reports as an incomplete body.
-    exchange.abort();
-    return;
-  }
-  send_detail(exchange, 500, "Processing error: " + error);
 }
 
 }  // namespace anvil::etl

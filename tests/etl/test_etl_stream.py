@@ -247,8 +247,18 @@ def test_fqn_source_is_read_in_pieces(tmp_path):
 
 def test_hpull_from_target_and_its_errors():
     target = StubTarget()
-    s = Server("etl-stream-probe", env={"AIS_TARGET_URL": target.base})
+    hop = StubHop(status=200, body=b"")
+    s = Server("etl-stream-probe", env={"AIS_TARGET_URL": target.base, "ANVIL_DIRECT_PUT_BACKOFF": "1ms"})
     try:
+        # hpull with a direct put: target -> transform -> hop, streamed end to end.
+        status, headers, _ = s.request("GET", "/bck/obj", headers={"Ais-Node-Url": hop.url})
+        assert status == 204 and hop.last()["body"] == b"from-target:/bck%2Fobj"
+        assert headers["ais-direct-put-length"] == str(len(b"from-target:/bck%2Fobj"))
+        c = s.conn()
+        c.request("GET", "/bck/obj")
+        r = c.getresponse()
+        assert r.getheader("Transfer-Encoding") == "chunked" and r.read() == b"from-target:/bck%2Fobj"
+        c.close()
         assert s.request("GET", "/bck/a%2Fb")[:3:2] == (200, b"from-target:/bck%2Fa%2Fb")  # re-escaped as in §2.1
         status, _, body = s.request("GET", "/bck/missing")
         assert (status, body) == (404, b"no such object")
@@ -256,6 +266,7 @@ def test_hpull_from_target_and_its_errors():
     finally:
         s.stop()
         target.close()
+        hop.close()
     dead = socket.socket()
     dead.bind(("127.0.0.1", 0))
     port = dead.getsockname()[1]
@@ -276,6 +287,13 @@ def test_direct_put_outcomes(tmp_path):
         status, headers, body = s.request("PUT", "/bck/o", body=payload, headers={"Ais-Node-Url": hop.url + "/v1/objects/dst/o"})
         assert status == 204 and headers["ais-direct-put-length"] == str(len(payload))
         assert hop.last()["body"] == payload
+        # Streamed on: chunked, no length known in advance (contract §7).
+        assert hop.last()["transfer_encoding"] == "chunked" and hop.last()["content_length"] is None
+        assert hop.last()["path"] == "/v1/objects/dst/o"
+        hop.close()
+        # A stage that answers with content: its content comes back.
+        hop = StubHop(status=200, body=b"stage output")
+        assert s.request("PUT", "/bck/o", body=payload, headers={"Ais-Node-Url": hop.url})[:3:2] == (200, b"stage output")
         hop.close()
         hop = StubHop(status=204, headers={"Ais-Direct-Put-Length": "123"})
         status, headers, _ = s.request("PUT", "/bck/o", body=payload, headers={"Ais-Node-Url": hop.url})
@@ -298,7 +316,24 @@ def test_direct_put_outcomes(tmp_path):
         q = urllib.parse.urlencode({"etl_fqn": str(tmp_path / "f")})
         status, headers, _ = s.request("PUT", "/bck/o?" + q, body=b"", headers={"Ais-Node-Url": hop.url})
         assert status == 204 and hop.last()["body"] == payload
+        assert hop.reset_first == 0
         hop.close()
+        # Retries exhausted on a replayable source: 502, no retry reason.
+        hop = StubHop(status=200, body=b"", reset_first=100)
+        status, headers, body = s.request("PUT", "/bck/o?" + q, body=b"", headers={"Ais-Node-Url": hop.url})
+        assert status == 502 and b"Direct put failed after retries" in body
+        assert "ais-etl-retry-reason" not in headers
+        assert hop.reset_first == 100 - 4  # the first try and AIS_DIRECT_PUT_RETRIES=3
+        hop.close()
+        # A transform that fails while putting: 500 with its message.
+        hop = StubHop(status=200, body=b"")
+        status, _, body = s.request("PUT", "/bck/o?etl_args=fail-after:10", body=payload,
+                                    headers={"Ais-Node-Url": hop.url})
+        assert status == 500 and b"asked to fail after output" in body
+        assert hop.puts == []
+        hop.close()
+        # A bad pipeline header.
+        assert s.request("PUT", "/bck/o", body=payload, headers={"Ais-Node-Url": "a,,b"})[0] == 400
         # A refused hop: 502 at once.
         status, _, body = s.request("PUT", "/bck/o", body=payload, headers={"Ais-Node-Url": "http://127.0.0.1:1"})
         assert status == 502 and b"ConnectionError" in body
