@@ -21,6 +21,7 @@ class MemoryReader final : public ObjectReader {
   explicit MemoryReader(std::string_view data) : rest_(data) {}
   size_t read(std::span<char> buf) override {
     const size_t n = std::min(buf.size(), rest_.size());
+    if (n == 0) return 0;  // an empty view may have no data pointer at all
     std::memcpy(buf.data(), rest_.data(), n);
     rest_.remove_prefix(n);
     return n;

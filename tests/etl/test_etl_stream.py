@@ -23,18 +23,25 @@ def pattern_bytes(n):
     return (PATTERN * (n // len(PATTERN) + 1))[:n]
 
 
+def stop_cleanly(server):
+    """Stops by SIGTERM and checks for a clean exit: code 0, no sanitizer report."""
+    code = server.stop()
+    err = server.proc.stderr.read().decode(errors="replace")
+    assert code == 0 and "Sanitizer" not in err and "runtime error" not in err, (code, err[-4000:])
+
+
 @pytest.fixture
 def probe():
     s = Server("etl-stream-probe", "--standalone")
     yield s
-    s.stop()
+    stop_cleanly(s)
 
 
 @pytest.fixture
 def tar():
     s = Server("etl-tar-stream", "--standalone")
     yield s
-    s.stop()
+    stop_cleanly(s)
 
 
 def chunked_body(pieces):
@@ -212,7 +219,7 @@ def test_more_streams_than_threads_wait_their_turn():
         threads_now = len(os.listdir(f"/proc/{s.proc.pid}/task"))
         assert threads_now <= 1 + 1 + 2 + 2 + 1
     finally:
-        s.stop()
+        stop_cleanly(s)
 
 
 def test_sigterm_lets_the_stream_in_flight_finish(probe):
@@ -242,7 +249,7 @@ def test_fqn_source_is_read_in_pieces(tmp_path):
             q = urllib.parse.urlencode({"etl_fqn": "/etc/passwd"})
             assert s.request("GET", "/o?" + q)[0] == 403
         finally:
-            s.stop()
+            stop_cleanly(s)
 
 
 def test_hpull_from_target_and_its_errors():
@@ -264,7 +271,7 @@ def test_hpull_from_target_and_its_errors():
         assert (status, body) == (404, b"no such object")
         assert s.request("GET", "/bck/boom")[0] == 500
     finally:
-        s.stop()
+        stop_cleanly(s)
         target.close()
         hop.close()
     dead = socket.socket()
@@ -275,7 +282,7 @@ def test_hpull_from_target_and_its_errors():
     try:
         assert s.request("GET", "/bck/x")[0] == 502
     finally:
-        s.stop()
+        stop_cleanly(s)
 
 
 def test_direct_put_outcomes(tmp_path):
@@ -338,7 +345,7 @@ def test_direct_put_outcomes(tmp_path):
         status, _, body = s.request("PUT", "/bck/o", body=payload, headers={"Ais-Node-Url": "http://127.0.0.1:1"})
         assert status == 502 and b"ConnectionError" in body
     finally:
-        s.stop()
+        stop_cleanly(s)
 
 
 def test_pipeline_streaming_stage_to_buffered_stage():
@@ -353,8 +360,8 @@ def test_pipeline_streaming_stage_to_buffered_stage():
         assert status == 204 and headers["ais-direct-put-length"] == str(len(payload))
         assert final.last()["body"] == payload
     finally:
-        streaming.stop()
-        buffered.stop()
+        stop_cleanly(streaming)
+        stop_cleanly(buffered)
         final.close()
 
 
