@@ -75,10 +75,13 @@ void send_detail(server::StreamExchange& exchange, int status, std::string_view 
 class ClientWriter final : public ObjectWriter {
  public:
   ClientWriter(server::StreamExchange& exchange, std::string_view mime_type)
-      : exchange_(exchange), head_only_(exchange.head().method == "HEAD") {
-    head_.append("HTTP/1.1 200 OK\r\nContent-Type: ").append(mime_type);
-    head_.append("\r\nTransfer-Encoding: chunked\r\n");
-    if (!exchange.keep_alive()) head_.append("Connection: close\r\n");
+      : exchange_(exchange),
+        head_only_(exchange.head().method == "HEAD"),
+        // HTTP/1.0 has no chunked coding (RFC 9112 §7.1): the body ends with the connection.
+        until_close_(exchange.head().minor_version == 0) {
+    head_.append("HTTP/1.1 200 OK\r\nContent-Type: ").append(mime_type).append("\r\n");
+    if (!until_close_) head_.append("Transfer-Encoding: chunked\r\n");
+    if (until_close_ || !exchange.keep_alive()) head_.append("Connection: close\r\n");
     head_.append("\r\n");
   }
 
@@ -87,6 +90,10 @@ class ClientWriter final : public ObjectWriter {
     const std::string_view head = take_head();
     if (head_only_) {
       if (!head.empty()) send({head});
+      return;
+    }
+    if (until_close_) {
+      send({head, chunk});
       return;
     }
     char size_line[24];
@@ -99,7 +106,9 @@ class ClientWriter final : public ObjectWriter {
   // The last chunk (and the head, when the output was empty).
   void finish() {
     const std::string_view head = take_head();
-    send({head, head_only_ ? std::string_view() : std::string_view("0\r\n\r\n")});
+    const bool last_chunk = !head_only_ && !until_close_;
+    send({head, last_chunk ? std::string_view("0\r\n\r\n") : std::string_view()});
+    if (until_close_) exchange_.abort();  // the close is the end of the body
   }
 
   bool started() const noexcept { return started_; }
@@ -116,6 +125,7 @@ class ClientWriter final : public ObjectWriter {
 
   server::StreamExchange& exchange_;
   const bool head_only_;
+  const bool until_close_;
   bool started_ = false;
   std::string head_;
 };

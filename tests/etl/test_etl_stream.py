@@ -5,6 +5,7 @@ import http.client
 import io
 import os
 import socket
+import subprocess
 import tarfile
 import threading
 import time
@@ -12,7 +13,7 @@ import urllib.parse
 
 import pytest
 from etl_stubs import StubHop, StubTarget
-from test_etl_server import Server
+from test_etl_server import BIN, Server
 
 PATTERN = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-\n"
 # The 1 GiB member of the memory test; the ASan build is slower, so its run may scale it down.
@@ -103,6 +104,24 @@ def test_expect_100_continue_then_body(probe):
     assert data.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"Connection: close\r\n" in data
     assert data.endswith(b"5\r\nhello\r\n0\r\n\r\n")
+
+
+def test_http10_client_gets_a_body_delimited_by_close(probe):
+    data = raw_response(probe.port, b"PUT /o HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert b"Transfer-Encoding" not in head and b"Connection: close" in head
+    assert body == b"hello"
+
+
+@pytest.mark.parametrize("args, env", [(["--max-streams", "0"], {}), (["--max-streams", "x"], {}),
+                                       ([], {"ANVIL_MAX_STREAMS": "-3"})])
+def test_bad_stream_limit_is_refused_at_start(args, env):
+    full_env = dict(os.environ, **env)
+    proc = subprocess.run([os.path.join(BIN, "etl-stream-probe"), "--standalone", "--port", "0", *args],
+                          capture_output=True, env=full_env, timeout=20)
+    assert proc.returncode == 2
+    assert b"max-streams" in proc.stderr.lower() or b"max_streams" in proc.stderr.lower(), proc.stderr
 
 
 def test_head_and_standalone_get(probe):
