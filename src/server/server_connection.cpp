@@ -575,6 +575,10 @@ bool ServerConnection::check_timeouts(int64_t now) {
   return true;
 }
 
+void ServerConnection::cut_off() noexcept {
+  if (streaming_ && fd_) ::shutdown(fd_.get(), SHUT_RDWR);
+}
+
 bool ServerConnection::begin_shutdown() {
   if (!fd_) return false;
   if (phase_ == Phase::idle && output_drained()) {

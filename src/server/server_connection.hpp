@@ -37,6 +37,9 @@ class ServerConnection final : public core::IoHandler, public StreamExchange {
   // Timeouts and graceful shutdown; returns false when the connection closed.
   bool check_timeouts(int64_t now);
   bool begin_shutdown();
+  // Past the shutdown grace period: a stream still running gets its socket shut down, so its
+  // blocking reads and writes fail and its thread ends.
+  void cut_off() noexcept;
   bool closed() const noexcept { return !fd_; }
 
   // StreamExchange, used by the stream thread while the connection is busy.

@@ -142,7 +142,10 @@ void ServerLoop::run(const std::atomic<bool>& stopping) {
     }
   }
   // Past the grace period: whatever is left is cut off. Workers still holding a connection
-  // finish before the pool stops, so the loop waits for them first.
+  // finish before the pool stops, so the loop waits for them first; streams, which could go
+  // on for as long as their client reads, are made to end.
+  for (ServerConnection* c : connections_)
+    c->cut_off();
 }
 
 SessionRegistry::~SessionRegistry() {
