@@ -9,20 +9,25 @@ namespace anvil::lab {
 
 const char* to_string(DriverKind k) {
   switch (k) {
-    case DriverKind::anvil: return "anvil";
-    case DriverKind::wrk: return "wrk";
-    case DriverKind::locust: return "locust";
-    case DriverKind::command: return "command";
+    case DriverKind::anvil:
+      return "anvil";
+    case DriverKind::wrk:
+      return "wrk";
+    case DriverKind::locust:
+      return "locust";
+    case DriverKind::command:
+      return "command";
   }
   return "?";
 }
 
 DriverInvocation build_invocation(const DriverSpec& driver, const WorkloadSpec& workload,
-                                  const LoadShape& shape, const DriverTarget& target,
-                                  int replica) {
+                                  const LoadShape& shape, const DriverTarget& target, int replica) {
   switch (driver.kind) {
-    case DriverKind::anvil: return anvil_invocation(driver, workload, shape, target, replica);
-    default: break;
+    case DriverKind::anvil:
+      return anvil_invocation(driver, workload, shape, target, replica);
+    default:
+      break;
   }
   throw std::invalid_argument(std::string("the ") + to_string(driver.kind) +
                               " driver is not available in this build");
@@ -30,11 +35,12 @@ DriverInvocation build_invocation(const DriverSpec& driver, const WorkloadSpec& 
 
 DriverResult parse_result(const DriverSpec& driver, const DriverInvocation& invocation) {
   switch (driver.kind) {
-    case DriverKind::anvil: return parse_anvil_result(invocation);
-    default: break;
+    case DriverKind::anvil:
+      return parse_anvil_result(invocation);
+    default:
+      break;
   }
-  throw std::runtime_error(std::string("no parser for the ") + to_string(driver.kind) +
-                           " driver");
+  throw std::runtime_error(std::string("no parser for the ") + to_string(driver.kind) + " driver");
 }
 
 LatencySummary summarize_histogram(const metrics::Histogram& h) {

@@ -46,8 +46,7 @@ std::string seconds_text(double seconds) {
 }
 
 DriverInvocation anvil_invocation(const DriverSpec& driver, const WorkloadSpec& workload,
-                                  const LoadShape& shape, const DriverTarget& target,
-                                  int replica) {
+                                  const LoadShape& shape, const DriverTarget& target, int replica) {
   if (workload.requests.empty()) throw std::invalid_argument("the workload has no request");
   DriverInvocation inv;
   const std::string prefix = target.work_dir + "/anvil-" + std::to_string(replica);
@@ -55,10 +54,20 @@ DriverInvocation anvil_invocation(const DriverSpec& driver, const WorkloadSpec& 
   inv.stdout_path = prefix + ".out";
   const WorkloadRequest& first = workload.requests.front();
   auto& a = inv.argv;
-  a = {target.anvil_binary, "load", url_of(target, first.path), "--no-progress",
-       "-t", std::to_string(driver.threads), "-c", std::to_string(shape.connections),
-       "-d", seconds_text(shape.duration_s), "--timeout", seconds_text(shape.timeout_s),
-       "--json", inv.output_path};
+  a = {target.anvil_binary,
+       "load",
+       url_of(target, first.path),
+       "--no-progress",
+       "-t",
+       std::to_string(driver.threads),
+       "-c",
+       std::to_string(shape.connections),
+       "-d",
+       seconds_text(shape.duration_s),
+       "--timeout",
+       seconds_text(shape.timeout_s),
+       "--json",
+       inv.output_path};
   if (shape.warmup_s > 0) {
     a.push_back("--warmup");
     a.push_back(seconds_text(shape.warmup_s));
@@ -88,8 +97,8 @@ DriverInvocation anvil_invocation(const DriverSpec& driver, const WorkloadSpec& 
     std::string mix;
     for (size_t i = 0; i < workload.requests.size(); ++i) {
       const WorkloadRequest& r = workload.requests[i];
-      mix += "[[request]]\nmethod = " + toml_string(r.method) + "\npath = " +
-             toml_string(r.path) + "\nweight = " + std::to_string(r.weight) + "\n";
+      mix += "[[request]]\nmethod = " + toml_string(r.method) + "\npath = " + toml_string(r.path) +
+             "\nweight = " + std::to_string(r.weight) + "\n";
       if (!r.body.empty()) {
         const std::string body_path = prefix + "-" + std::to_string(i) + ".body";
         write_text_file(body_path, r.body);

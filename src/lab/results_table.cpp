@@ -23,7 +23,7 @@ std::string failure_status(const RunRecord& r) {
     case RunStatus::verify_failed:
       return "verify failed: " + r.reason;
     case RunStatus::not_installed:
-      return "not installed";
+      return r.reason.empty() ? "not installed" : "not installed: " + r.reason;
   }
   return "failed";
 }

@@ -163,6 +163,22 @@ class Fields {
   const toml::table& table() const { return table_; }
   const std::string& context() const { return context_; }
 
+  // Reports a key outside `known` before anything else is read: a misspelt key is the cause
+  // of whatever else would look wrong (a "missing" required key, say).
+  void expect(std::initializer_list<std::string_view> known) const {
+    for (auto&& [key, value] : table_) {
+      bool found = false;
+      for (std::string_view k : known)
+        found |= key.str() == k;
+      if (!found) {
+        std::string list;
+        for (std::string_view k : known)
+          list += (list.empty() ? "" : ", ") + std::string(k);
+        fail(value, key.str(), "unknown key (known here: " + list + ")");
+      }
+    }
+  }
+
   // Everything not taken is a mistake.
   void finish() const {
     for (auto&& [key, value] : table_) {
@@ -305,6 +321,7 @@ Suite parse_suite(const std::string& text, const std::string& path) {
   suite.peers_file = suite.dir + "/../peers/peers.json";
 
   Fields top(root, "", path);
+  top.expect({"suite", "target", "workload", "driver", "scenario", "sweep"});
   if (const toml::node* node = top.take("suite")) {
     const toml::table* table = node->as_table();
     if (table == nullptr) top.fail(*node, "suite", "must be a table ([suite])");
@@ -327,6 +344,8 @@ Suite parse_suite(const std::string& text, const std::string& path) {
   std::optional<nlohmann::json> peers;
   std::set<std::string> target_names;
   each_table(top, "target", path, [&](Fields& f) {
+    f.expect({"name", "peer", "command", "env", "cwd", "host", "ready", "startup_timeout",
+              "stop_grace", "requires", "requires_programs", "requires_python", "params"});
     TargetSpec t;
     t.line = f.line();
     t.name = f.required_string("name");
@@ -405,6 +424,8 @@ Suite parse_suite(const std::string& text, const std::string& path) {
     if (auto v = f.string("expect_body")) r.expect_body = *v;
   };
   each_table(top, "workload", path, [&](Fields& f) {
+    f.expect({"name", "keepalive", "request", "method", "path", "body", "body_file", "body_bytes",
+              "headers", "weight", "expect_status", "expect_body"});
     WorkloadSpec w;
     w.line = f.line();
     w.name = f.required_string("name");
@@ -412,6 +433,8 @@ Suite parse_suite(const std::string& text, const std::string& path) {
     if (auto v = f.boolean("keepalive")) w.keepalive = *v;
     if (f.table().get("request")) {
       each_table(f, "request", path, [&](Fields& rf) {
+        rf.expect({"method", "path", "body", "body_file", "body_bytes", "headers", "weight",
+                   "expect_status", "expect_body"});
         WorkloadRequest r;
         parse_request(rf, r);
         w.requests.push_back(std::move(r));
@@ -440,6 +463,7 @@ Suite parse_suite(const std::string& text, const std::string& path) {
     suite.driver_specs.push_back(anvil);
   }
   each_table(top, "driver", path, [&](Fields& f) {
+    f.expect({"name", "kind", "command", "replicas", "threads", "requires_programs"});
     DriverSpec d;
     d.line = f.line();
     d.name = f.required_string("name");
@@ -488,6 +512,8 @@ Suite parse_suite(const std::string& text, const std::string& path) {
 
   std::set<std::string> scenario_names;
   each_table(top, "scenario", path, [&](Fields& f) {
+    f.expect({"name", "kind", "workload", "connections", "rate", "start", "step", "step_duration",
+              "max_rate", "max_error_ratio", "p99_objective", "duration"});
     ScenarioSpec s;
     s.line = f.line();
     const std::string kind = f.required_string("kind");
@@ -579,6 +605,7 @@ Suite parse_suite(const std::string& text, const std::string& path) {
   if (suite.scenarios.empty()) top.fail_table("a suite needs at least one [[scenario]]");
 
   each_table(top, "sweep", path, [&](Fields& f) {
+    f.expect({"param", "values", "targets"});
     SweepSpec sweep;
     sweep.line = f.line();
     sweep.param = f.required_string("param");

@@ -519,7 +519,7 @@ SuiteRunOutcome run_suite(const Suite& suite, const RunOptions& options) {
       missing_cache[cache_key] = missing;
     }
     if (!missing_cache[cache_key].empty()) {
-      finish(RunStatus::not_installed, "not installed: " + missing_cache[cache_key]);
+      finish(RunStatus::not_installed, missing_cache[cache_key]);
       continue;
     }
 
