@@ -381,7 +381,7 @@ std::vector<StoredRun> ResultStore::query_runs(const RunFilter& filter) const {
               "FROM runs JOIN suite_runs ON suite_runs.id = runs.suite_run_id "
               "WHERE (?1 IS NULL OR runs.suite_run_id = ?1) AND (?2 IS NULL OR suite_name = ?2) "
               "AND (?3 IS NULL OR target = ?3) AND (?4 IS NULL OR scenario = ?4) "
-              "ORDER BY runs.suite_run_id, target, scenario, params, driver, trial");
+              "ORDER BY runs.suite_run_id, runs.id");  // the order they were run: the suite's
   if (filter.suite_run_id) s.bind(1, *filter.suite_run_id);
   if (filter.suite_name) s.bind(2, *filter.suite_name);
   if (filter.target) s.bind(3, *filter.target);
