@@ -178,6 +178,8 @@ struct Measurement {
   std::vector<ResourceSample> client_samples;
   std::vector<std::string> commands;
   bool target_died = false;
+  // Stress: the samples the summaries come from (the last good step), when not all of them.
+  std::optional<std::vector<ResourceSample>> summary_server, summary_client;
 };
 
 class RunContext {
@@ -597,6 +599,7 @@ SuiteRunOutcome run_suite(const Suite& suite, const RunOptions& options) {
       nlohmann::json steps = nlohmann::json::array();
       std::optional<DriverResult> last_good;
       double last_good_rate = 0;
+      std::vector<ResourceSample> last_good_server, last_good_client;
       std::string stop_reason = "reached max_rate";
       for (double rate = scenario.stress_start; rate <= scenario.stress_max_rate + 1e-9;
            rate += scenario.stress_step) {
@@ -644,6 +647,8 @@ SuiteRunOutcome run_suite(const Suite& suite, const RunOptions& options) {
         }
         last_good = r;
         last_good_rate = rate;
+        last_good_server = m.server_samples;
+        last_good_client = m.client_samples;
         if (StopSignals::requested()) break;
       }
       scenario_json["steps"] = steps;
@@ -652,6 +657,10 @@ SuiteRunOutcome run_suite(const Suite& suite, const RunOptions& options) {
         if (last_good) {
           measurement.result = last_good;
           record.saturation_rps = last_good_rate;
+          // CPU per request and the like describe the step the result comes from; the time
+          // series of every step is stored.
+          measurement.summary_server = std::move(last_good_server);
+          measurement.summary_client = std::move(last_good_client);
         } else {
           measurement.failure = "no good step: " + stop_reason;
         }
@@ -671,8 +680,10 @@ SuiteRunOutcome run_suite(const Suite& suite, const RunOptions& options) {
     }
     record.server_samples = std::move(measurement.server_samples);
     record.client_samples = std::move(measurement.client_samples);
-    record.server = summarize(record.server_samples);
-    record.client = summarize(record.client_samples);
+    record.server = summarize(measurement.summary_server ? *measurement.summary_server
+                                                         : record.server_samples);
+    record.client = summarize(measurement.summary_client ? *measurement.summary_client
+                                                         : record.client_samples);
     if (measurement.failure == "interrupted" || StopSignals::requested()) {
       outcome.interrupted = true;
       break;
