@@ -1,9 +1,13 @@
-// anvil: one binary, one subcommand per product (load now; the ETL server and the lab later).
+// anvil: one binary, one subcommand per verb: load (the load generator), run / results / compare
+// (the lab). The ETL servers are their own binaries (build/etl-*).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 
+#include "compare_command.hpp"
 #include "load_command.hpp"
+#include "results_command.hpp"
+#include "run_command.hpp"
 #include "usage_error.hpp"
 
 int main(int argc, char** argv) {
@@ -12,6 +16,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "anvil 0.1.0");
   int exit_code = 0;
   anvil::cli::add_load_command(app, exit_code);
+  anvil::cli::add_run_command(app, exit_code);
+  anvil::cli::add_results_command(app, exit_code);
+  anvil::cli::add_compare_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

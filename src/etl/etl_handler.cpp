@@ -8,6 +8,7 @@
 
 #include "anvil/http/syntax.hpp"
 #include "anvil/http/uri.hpp"
+#include "stream_io.hpp"
 #include "upstream_client.hpp"
 
 namespace anvil::etl {
@@ -123,6 +124,11 @@ EtlHandler::EtlHandler(EtlServer& server, const EtlConfig& config, FqnReader fqn
 
 server::Dispatch EtlHandler::dispatch(const http::RequestHead& head) const noexcept {
   if (head.path() == "/health") return server::Dispatch::inline_;
+  if (config_.streaming) {
+    const bool object_method = head.method == "GET" || head.method == "HEAD" ||
+                               head.method == "PUT" || head.method == "POST";
+    return object_method ? server::Dispatch::stream : server::Dispatch::inline_;
+  }
   // Blocking work never runs on an event loop: files, the AIS target, the next hop.
   const bool blocking = head.query().find("etl_fqn") != std::string_view::npos ||
                         head.find("Ais-Node-Url") != nullptr ||
@@ -205,13 +211,40 @@ void EtlHandler::handle(const server::Request& request, server::Response& respon
   hpull(head, object, response);
 }
 
-void EtlHandler::hpull(const http::RequestHead&, const ObjectRef& object,
-                       server::Response& response) {
+http::Url EtlHandler::hpull_url(const ObjectRef& object) const {
   // AIS_TARGET_URL + "/" + quote(decoded path, safe="@"): '/' and '#' re-escaped (§2.1).
   http::Url url = config_.target_url;
   std::string base = url.target == "/" ? std::string() : url.target;
   if (!base.empty() && base.back() == '/') base.pop_back();
   url.target = base + "/" + http::percent_encode(object.path, "@");
+  return url;
+}
+
+std::optional<server::Response> EtlHandler::open_hpull(const ObjectRef& object,
+                                                       UpstreamExchange& get) {
+  const http::Url url = hpull_url(object);
+  UpstreamRequest request;
+  request.url = &url;
+  request.bearer_token = config_.authn_token;
+  UpstreamResponse upstream;
+  server::Response response;
+  if (!get.open(request, false) || !get.read_head(upstream)) {
+    detail(response, 502,
+           "GET " + redact_target_url(config_.target_url_text) + " failed: " + get.error());
+    return response;
+  }
+  if (upstream.status == 200) return std::nullopt;
+  // The target's status and message pass through (404 stays 404).
+  get.read_rest(upstream);
+  response.status = upstream.status;
+  response.content_type = "text/plain";
+  response.body = std::move(upstream.body);
+  return response;
+}
+
+void EtlHandler::hpull(const http::RequestHead&, const ObjectRef& object,
+                       server::Response& response) {
+  const http::Url url = hpull_url(object);
   UpstreamRequest get;
   get.url = &url;
   get.bearer_token = config_.authn_token;
@@ -236,7 +269,13 @@ bool EtlHandler::run_transform(std::string_view input, const ObjectRef& object, 
                                std::string& error) {
   output.clear();
   try {
-    server_.transform(input, object, output);
+    if (config_.streaming) {
+      MemoryReader reader(input);
+      StringWriter writer(output);
+      server_.transform_stream(reader, object, writer);
+    } else {
+      server_.transform(input, object, output);
+    }
     return true;
   } catch (const std::exception& e) {
     error = e.what();
@@ -262,7 +301,10 @@ void EtlHandler::transform_into(std::string_view input, const ObjectRef& object,
 void EtlHandler::direct_put(std::string_view first_hop, std::string_view rest,
                             const ObjectRef& object, server::Response& response) {
   scratch.output.swap(response.body);  // the transformed object: the PUT's body
-  HopReply reply = put_to_hop(first_hop, rest, scratch.output, object);
+  answer_hop(put_to_hop(first_hop, rest, scratch.output, object), response);
+}
+
+void answer_hop(HopReply reply, server::Response& response) {
   response.extra_headers.append(reply.ais_headers);
   if (reply.own_error) {
     detail(response, reply.status, reply.body);
@@ -278,9 +320,9 @@ void EtlHandler::direct_put(std::string_view first_hop, std::string_view rest,
   if (reply.status != 200) response.content_type = "text/plain";
 }
 
-HopReply EtlHandler::put_to_hop(std::string_view first_hop, std::string_view rest,
-                                std::string_view data, const ObjectRef& object) {
-  HopReply reply;
+std::optional<http::Url> EtlHandler::hop_request(std::string_view first_hop, std::string_view rest,
+                                                 const ObjectRef& object, UpstreamRequest& put,
+                                                 HopReply& reply) const {
   const std::string url_text =
       compose_direct_put_url(first_hop, config_.target_url, object.raw_path, object.etl_args);
   std::string error;
@@ -290,54 +332,83 @@ HopReply EtlHandler::put_to_hop(std::string_view first_hop, std::string_view res
     reply.own_error = true;
     reply.body = "Invalid pipeline header: cannot use hop '" + std::string(first_hop) + "'" +
                  (error.empty() ? "" : ": " + error);
-    return reply;
+    return std::nullopt;
   }
-  UpstreamRequest put;
   put.method = "PUT";
-  put.url = &*url;
-  put.body = data;
   put.bearer_token = config_.authn_token;
   if (!rest.empty()) put.headers.emplace_back("Ais-Node-Url", std::string(rest));
+  return url;
+}
+
+HopReply hop_reply(UpstreamResponse& hop, uint64_t sent) {
+  HopReply reply;
+  for (const auto& [name, value] : hop.ais_headers) {
+    // Our own length is set by the caller; every other Ais-* passes up the chain (§5.9).
+    if (http::syntax::iequals(name, "Ais-Direct-Put-Length")) continue;
+    reply.ais_headers.append(name).append(": ").append(value).append("\r\n");
+  }
+  if (hop.status == 204 || (hop.status == 200 && hop.body.empty())) {
+    // Delivered: the hop's length (204), or what we sent (a target's empty 200).
+    const std::string* length = hop.ais_header("Ais-Direct-Put-Length");
+    reply.status = 204;
+    reply.delivered_length =
+        hop.status == 204 ? (length ? *length : std::string()) : std::to_string(sent);
+    if (reply.delivered_length == "0") reply.delivered_length.clear();
+  } else {
+    // An ETL stage's content (200), or the hop's error with its own status.
+    reply.status = hop.status;
+    reply.body = std::move(hop.body);
+  }
+  return reply;
+}
+
+HopReply hop_failure(const UpstreamResponse& hop, std::string_view first_hop, bool last_try,
+                     bool one_shot) {
+  HopReply reply;
+  reply.own_error = true;
+  if (hop.failure == UpstreamFailure::refused || hop.failure == UpstreamFailure::permanent) {
+    reply.status = hop.failure == UpstreamFailure::refused ? 502 : 500;
+    // Named as the pipeline gave it: the composed URL carries AIS_TARGET_URL's secret path.
+    reply.body = "direct_put to '" + std::string(first_hop) + "' failed: " + hop.error;
+  } else if (one_shot) {
+    reply.status = 503;
+    reply.ais_headers.append("Ais-Etl-Retry-Reason: direct-put-transient\r\n");
+    reply.body = "Direct put bailed (one-shot body): " + hop.error;
+  } else if (last_try) {
+    reply.status = 502;
+    reply.body = "Direct put failed after retries: " + hop.error;
+  } else {
+    reply.own_error = false;  // retry
+  }
+  return reply;
+}
+
+int64_t EtlHandler::retry_delay_ns(int attempt) const noexcept {
+  const int64_t units = std::min<int64_t>(int64_t{1} << std::min(attempt, 5), 30);
+  return units * config_.direct_put_backoff_ns;
+}
+
+HopReply EtlHandler::put_to_hop(std::string_view first_hop, std::string_view rest,
+                                std::string_view data, const ObjectRef& object) {
+  HopReply reply;
+  UpstreamRequest put;
+  const auto url = hop_request(first_hop, rest, object, put, reply);
+  if (!url) return reply;
+  put.url = &*url;
+  put.body = data;
   // The body is in memory, so every attempt can resend it: retry transient failures with
   // backoff min(2^n, 30) (contract §5.6). A refused connection is final at once.
   for (int attempt = 0;; ++attempt) {
     UpstreamResponse hop = upstream_call(put);
-    if (hop.status != 0) {
-      for (const auto& [name, value] : hop.ais_headers) {
-        // Our own length is set by the caller; every other Ais-* passes up the chain (§5.9).
-        if (http::syntax::iequals(name, "Ais-Direct-Put-Length")) continue;
-        reply.ais_headers.append(name).append(": ").append(value).append("\r\n");
-      }
-      if (hop.status == 204 || (hop.status == 200 && hop.body.empty())) {
-        // Delivered: the hop's length (204), or what we sent (a target's empty 200).
-        const std::string* length = hop.ais_header("Ais-Direct-Put-Length");
-        reply.status = 204;
-        reply.delivered_length =
-            hop.status == 204 ? (length ? *length : std::string()) : std::to_string(data.size());
-        if (reply.delivered_length == "0") reply.delivered_length.clear();
-      } else {
-        // An ETL stage's content (200), or the hop's error with its own status.
-        reply.status = hop.status;
-        reply.body = std::move(hop.body);
-      }
-      return reply;
-    }
-    if (hop.failure == UpstreamFailure::refused || hop.failure == UpstreamFailure::permanent) {
-      reply.own_error = true;
-      reply.status = hop.failure == UpstreamFailure::refused ? 502 : 500;
-      // Named as the pipeline gave it: the composed URL carries AIS_TARGET_URL's secret path.
-      reply.body = "direct_put to '" + std::string(first_hop) + "' failed: " + hop.error;
-      return reply;
-    }
-    if (attempt >= config_.direct_put_retries) {
-      reply.own_error = true;
-      reply.status = 502;
-      reply.body = "Direct put failed after retries: " + hop.error;
-      return reply;
-    }
-    const int64_t units = std::min<int64_t>(int64_t{1} << std::min(attempt, 5), 30);
-    std::this_thread::sleep_for(std::chrono::nanoseconds(units * config_.direct_put_backoff_ns));
+    if (hop.status != 0) return hop_reply(hop, data.size());
+    reply = hop_failure(hop, first_hop, attempt >= config_.direct_put_retries, false);
+    if (reply.own_error) return reply;
+    std::this_thread::sleep_for(std::chrono::nanoseconds(retry_delay_ns(attempt)));
   }
+}
+
+void EtlServer::transform_stream(ObjectReader&, const ObjectRef&, ObjectWriter&) {
+  throw std::logic_error("this ETL server does not override transform_stream()");
 }
 
 void EtlServer::transform(std::string_view, const ObjectRef&, std::string&) {

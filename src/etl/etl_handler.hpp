@@ -3,12 +3,14 @@
 // Private to the etl module: the AIStore ETL routes on top of the generic HTTP server.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "anvil/etl/etl_server.hpp"
 #include "anvil/http/url.hpp"
 #include "anvil/server/http_server.hpp"
 #include "fqn_reader.hpp"
+#include "upstream_client.hpp"
 
 namespace anvil::etl {
 
@@ -16,6 +18,7 @@ struct EtlConfig {
   server::ServerOptions server;
   bool standalone = false;            // no AIS target: GET /<path> transforms an empty input
   bool transform_on_workers = false;  // --workers N > 0: every transform leaves the event loop
+  bool streaming = false;             // the server overrides transform_stream()
   std::string target_url_text;        // AIS_TARGET_URL
   http::Url target_url;
   std::string authn_token;                        // AIS_AUTHN_TOKEN: Bearer on outbound requests
@@ -39,22 +42,36 @@ class EtlHandler final : public server::Handler {
 
   server::Dispatch dispatch(const http::RequestHead& head) const noexcept override;
   void handle(const server::Request& request, server::Response& response) override;
+  // Every object route of a streaming server (stream_route.cpp).
+  void handle_stream(server::StreamExchange& exchange) override;
+  // The hpull GET of a streamed object: nullopt when it is open and answered 200 (its body is
+  // the input), else the response to give the client (the target's error, or 502).
+  std::optional<server::Response> open_hpull(const ObjectRef& object, UpstreamExchange& get);
   std::unique_ptr<server::UpgradedSession> upgrade(const http::RequestHead& head,
                                                    server::Response& response) override;
 
   // Shared by the HTTP routes and the WebSocket session.
-  // Runs the user's transform; false (with `error` set) when it threw.
+  // Runs the user's transform (a streaming server's over the bytes in memory); false (with
+  // `error` set) when it threw.
   bool run_transform(std::string_view input, const ObjectRef& object, std::string& output,
                      std::string& error);
   // Sends `data` to the first hop with retries (§5.6) and reports what came back.
   HopReply put_to_hop(std::string_view first_hop, std::string_view rest, std::string_view data,
                       const ObjectRef& object);
+  // The PUT to the first hop, but its body: the URL (nullopt, with `reply` the 400, when the
+  // hop is unusable), method, token and the rest of the pipeline.
+  std::optional<http::Url> hop_request(std::string_view first_hop, std::string_view rest,
+                                       const ObjectRef& object, UpstreamRequest& put,
+                                       HopReply& reply) const;
+  // The delay before retry `attempt` (0-based): min(2^n, 30) backoff units (§5.6).
+  int64_t retry_delay_ns(int attempt) const noexcept;
   const FqnReader& fqn() const noexcept { return fqn_; }
   const EtlConfig& config() const noexcept { return config_; }
   EtlServer& user_server() noexcept { return server_; }
 
  private:
   void transform_into(std::string_view input, const ObjectRef& object, server::Response& response);
+  http::Url hpull_url(const ObjectRef& object) const;
   void hpull(const http::RequestHead& head, const ObjectRef& object, server::Response& response);
   // Sends the transformed object to the first hop and answers as the contract's state
   // machine says (§5.3-5.6): 204 + Ais-Direct-Put-Length, a hop's content, or its error.
@@ -65,6 +82,14 @@ class EtlHandler final : public server::Handler {
   const EtlConfig& config_;
   FqnReader fqn_;
 };
+
+// What a hop's response means (§5.5); `sent` is the byte count of the body we sent.
+HopReply hop_reply(UpstreamResponse& hop, uint64_t sent);
+// What a PUT that got no response means (§5.6): own_error false when it is to be retried.
+HopReply hop_failure(const UpstreamResponse& hop, std::string_view first_hop, bool last_try,
+                     bool one_shot);
+// The client's answer to a direct put: 204 + Ais-Direct-Put-Length, content, or the error.
+void answer_hop(HopReply reply, server::Response& response);
 
 // Splits an Ais-Node-Url value (contract §5.2): empty or blank -> no hops; any empty entry ->
 // false (answered 400 "Invalid pipeline header"); else the first hop and the rest, trimmed.

@@ -14,7 +14,7 @@ namespace anvil::etl {
 
 namespace {}  // namespace
 
-int serve(EtlServer& etl, int argc, char** argv) {
+int serve(EtlServer& etl, int argc, char** argv, TransformMode mode) {
   EtlConfig config;
   // Each flag also reads its ANVIL_* variable (for containers) through the same parsing and
   // range checks, so a bad value in the environment is refused like a bad flag.
@@ -22,6 +22,7 @@ int serve(EtlServer& etl, int argc, char** argv) {
   int port = 8000;
   int threads = 1;
   int workers = 0;
+  int max_streams = 16;
   std::string max_body;
   bool standalone = false;
   std::string header_timeout = "10s";
@@ -41,6 +42,11 @@ int serve(EtlServer& etl, int argc, char** argv) {
                  "(ANVIL_WORKERS; default 0: transforms run on the event loops)")
       ->envname("ANVIL_WORKERS")
       ->check(CLI::Range(0, 4096));
+  app.add_option("--max-streams", max_streams,
+                 "Streaming servers: objects streamed at once, each on a thread of its own; "
+                 "more wait, unread, for a free one (ANVIL_MAX_STREAMS; default 16)")
+      ->envname("ANVIL_MAX_STREAMS")
+      ->check(CLI::Range(1, 4096));
   app.add_option("--max-body", max_body,
                  "Largest request body in bytes (ANVIL_MAX_BODY; default 16 GiB)")
       ->envname("ANVIL_MAX_BODY");
@@ -88,6 +94,8 @@ int serve(EtlServer& etl, int argc, char** argv) {
   config.server.workers = std::max(workers, 2);
   config.transform_on_workers = workers > 0;
   config.standalone = standalone;
+  config.streaming = mode == TransformMode::streaming;
+  if (config.streaming) config.server.stream_threads = max_streams;
   config.direct_fqn = env_true("ETL_DIRECT_FQN");
   config.authn_token = env_or("AIS_AUTHN_TOKEN", "");
   {
@@ -143,8 +151,9 @@ int serve(EtlServer& etl, int argc, char** argv) {
     return 1;
   }
   std::fprintf(
-      stderr, "anvil etl: listening on %s:%u (threads %d, workers %d, target %s)\n",
+      stderr, "anvil etl: listening on %s:%u (threads %d, workers %d, streams %d, target %s)\n",
       config.server.host.c_str(), http_server.port(), threads, config.server.workers,
+      config.server.stream_threads,
       standalone ? "none (standalone)" : redact_target_url(config.target_url_text).c_str());
   // The port line is on stdout too, so supervisors that start the server on port 0 learn it.
   std::printf("PORT %u\n", http_server.port());

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <stdexcept>
 
 #include "anvil/core/socket.hpp"
 #include "anvil/http/request_builder.hpp"
@@ -160,25 +162,68 @@ const std::string* UpstreamResponse::ais_header(std::string_view name) const {
   return nullptr;
 }
 
-UpstreamResponse upstream_call(const UpstreamRequest& call) {
+class UpstreamExchange::State {
+ public:
+  Transport transport;
+  http::ResponseParser parser;
+  std::string buffer = std::string(64 * 1024, '\0');
+  size_t begin = 0;
+  size_t end = 0;
+  std::string_view pending;  // response body bytes parsed but not yet handed out
+  bool body_done = false;
+};
+
+UpstreamExchange::UpstreamExchange() : state_(std::make_unique<State>()) {}
+UpstreamExchange::~UpstreamExchange() = default;
+
+bool UpstreamExchange::fail(UpstreamFailure kind, std::string what) {
+  failure_ = kind;
+  error_ = std::move(what);
+  return false;
+}
+
+namespace {
+
+bool write_all(Transport& transport, std::string_view data, std::string& error) {
+  while (!data.empty()) {
+    const ssize_t n = transport.write(data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = "WriteError: " + transport.last_error();
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+bool UpstreamExchange::open(const UpstreamRequest& call, bool chunked_body) {
   const http::Url& url = *call.url;
   core::SocketAddress address;
   try {
     address = core::resolve(url.host, url.port);
   } catch (const std::exception& e) {
-    return failure(UpstreamFailure::transient, std::string("ConnectionError: ") + e.what());
+    return fail(UpstreamFailure::transient, std::string("ConnectionError: ") + e.what());
   }
-  Transport transport;
+  Transport& transport = state_->transport;
   int error = 0;
   transport.fd = core::start_connect(address, error);
-  if (!transport.fd) return connect_failure(error);
+  if (!transport.fd) {
+    const UpstreamResponse r = connect_failure(error);
+    return fail(r.failure, r.error);
+  }
   pollfd p{transport.fd.get(), POLLOUT, 0};
   int ready;
   while ((ready = ::poll(&p, 1, kInactivitySeconds * 1000)) < 0 && errno == EINTR) {
   }
-  if (ready <= 0) return failure(UpstreamFailure::transient, "ConnectionError: connect timed out");
-  if ((error = core::finish_connect(transport.fd.get())) != 0) return connect_failure(error);
-  // From here on, blocking I/O with an inactivity limit: a worker thread owns this exchange.
+  if (ready <= 0) return fail(UpstreamFailure::transient, "ConnectionError: connect timed out");
+  if ((error = core::finish_connect(transport.fd.get())) != 0) {
+    const UpstreamResponse r = connect_failure(error);
+    return fail(r.failure, r.error);
+  }
+  // From here on, blocking I/O with an inactivity limit: this thread owns this exchange.
   const int flags = ::fcntl(transport.fd.get(), F_GETFL);
   ::fcntl(transport.fd.get(), F_SETFL, flags & ~O_NONBLOCK);
   timeval limit{kInactivitySeconds, 0};
@@ -187,7 +232,7 @@ UpstreamResponse upstream_call(const UpstreamRequest& call) {
   if (url.tls()) {
     const std::string tls_error = transport.start_tls(url.host, is_ip_literal(url.host));
     // A certificate or configuration problem does not heal by retrying.
-    if (!tls_error.empty()) return failure(UpstreamFailure::permanent, "SSLError: " + tls_error);
+    if (!tls_error.empty()) return fail(UpstreamFailure::permanent, "SSLError: " + tls_error);
   }
 
   http::RequestSpec spec;
@@ -196,51 +241,73 @@ UpstreamResponse upstream_call(const UpstreamRequest& call) {
   spec.headers = call.headers;
   if (!call.bearer_token.empty())
     spec.headers.emplace_back("Authorization", "Bearer " + std::string(call.bearer_token));
-  spec.body.assign(call.body);  // one copy per outbound request: the worker path, not the loop's
-  const std::string request = http::serialize_request(spec, url, false);
-  for (size_t sent = 0; sent < request.size();) {
-    const ssize_t n = transport.write(request.data() + sent, request.size() - sent);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return failure(UpstreamFailure::transient, "WriteError: " + transport.last_error());
-    sent += static_cast<size_t>(n);
+  if (!chunked_body) spec.body.assign(call.body);  // one copy per outbound request
+  std::string request;
+  try {
+    request = http::serialize_request(spec, url, false);
+  } catch (const std::exception& e) {
+    return fail(UpstreamFailure::permanent, e.what());
   }
+  if (chunked_body) {
+    // The request builder frames bodies with Content-Length only; a streamed body's length
+    // is unknown, so its (empty) Content-Length becomes chunked framing.
+    constexpr std::string_view kEmpty = "\r\nContent-Length: 0\r\n";
+    const size_t at = request.find(kEmpty);
+    if (at == std::string::npos)
+      return fail(UpstreamFailure::permanent, "chunked body needs a PUT or POST");
+    request.replace(at, kEmpty.size(), "\r\nTransfer-Encoding: chunked\r\n");
+  }
+  state_->parser.start(call.method == "HEAD");
+  std::string write_error;
+  if (!write_all(transport, request, write_error))
+    return fail(UpstreamFailure::transient, write_error);
+  return true;
+}
 
-  http::ResponseParser parser;
-  parser.start(call.method == "HEAD");
-  UpstreamResponse response;
-  std::string buffer(64 * 1024, '\0');
-  size_t begin = 0, end = 0;
-  using Event = http::ResponseParser::Event;
+bool UpstreamExchange::send_chunk(std::string_view data) {
+  if (data.empty()) return true;
+  char size_line[24];
+  auto [end, ec] = std::to_chars(size_line, size_line + 20, data.size(), 16);
+  *end++ = '\r';
+  *end++ = '\n';
+  std::string write_error;
+  if (!write_all(state_->transport, std::string_view(size_line, end), write_error) ||
+      !write_all(state_->transport, data, write_error) ||
+      !write_all(state_->transport, "\r\n", write_error)) {
+    return fail(UpstreamFailure::transient, write_error);
+  }
+  return true;
+}
+
+bool UpstreamExchange::end_body() {
+  std::string write_error;
+  if (!write_all(state_->transport, "0\r\n\r\n", write_error))
+    return fail(UpstreamFailure::transient, write_error);
+  return true;
+}
+
+namespace {
+
+using Event = http::ResponseParser::Event;
+
+// The next parser event, reading from the connection as needed; Event::error with `error` set
+// when the response cannot be had.
+http::ParseStep next_event(Transport& transport, http::ResponseParser& parser, std::string& buffer,
+                           size_t& begin, size_t& end, std::string& error) {
   for (;;) {
-    // Parse what we have; the head must be contiguous, the body is copied out as it comes.
-    for (;;) {
-      const auto step = parser.next(std::string_view(buffer.data() + begin, end - begin));
-      begin += step.consumed;
-      if (step.event == Event::head) {
-        const http::ResponseHead& head = parser.head();
-        response.status = head.status;
-        response.has_content_length = head.framing == http::BodyFraming::content_length;
-        for (const http::Header& h : head.headers()) {
-          if (h.name.size() > 4 && http::syntax::iequals(h.name.substr(0, 4), "ais-")) {
-            response.ais_headers.emplace_back(std::string(h.name), std::string(h.value));
-          }
-        }
-      } else if (step.event == Event::body) {
-        response.body.append(step.body);
-      } else if (step.event == Event::complete) {
-        response.body.append(step.body);
-        return response;
-      } else if (step.event == Event::error) {
-        return failure(UpstreamFailure::transient,
-                       std::string("RemoteProtocolError: ") + http::to_string(parser.error()));
-      } else {
-        break;
-      }
+    const auto step = parser.next(std::string_view(buffer.data() + begin, end - begin));
+    begin += step.consumed;
+    if (step.event == Event::error) {
+      error = std::string("RemoteProtocolError: ") + http::to_string(parser.error());
+      return step;
     }
+    if (step.event != Event::need_more) return step;
     if (begin == end) begin = end = 0;
     if (end == buffer.size()) {
-      if (begin == 0)
-        return failure(UpstreamFailure::transient, "RemoteProtocolError: head too large");
+      if (begin == 0) {
+        error = "RemoteProtocolError: head too large";
+        return {Event::error, 0, {}};
+      }
       std::memmove(buffer.data(), buffer.data() + begin, end - begin);
       end -= begin;
       begin = 0;
@@ -249,20 +316,75 @@ UpstreamResponse upstream_call(const UpstreamRequest& call) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       const bool timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
-      return failure(UpstreamFailure::transient,
-                     timed_out ? "ReadTimeout" : "ReadError: " + transport.last_error());
+      error = timed_out ? "ReadTimeout" : "ReadError: " + transport.last_error();
+      return {Event::error, 0, {}};
     }
     if (n == 0) {
-      const auto step = parser.finish_eof();
-      if (step.event == Event::complete) {
-        response.body.append(step.body);
-        return response;
-      }
-      return failure(UpstreamFailure::transient,
-                     "RemoteProtocolError: connection closed before the response was complete");
+      const auto last = parser.finish_eof();
+      if (last.event == Event::complete) return last;
+      error = "RemoteProtocolError: connection closed before the response was complete";
+      return {Event::error, 0, {}};
     }
     end += static_cast<size_t>(n);
   }
+}
+
+}  // namespace
+
+bool UpstreamExchange::read_head(UpstreamResponse& response) {
+  State& s = *state_;
+  std::string error;
+  const auto step = next_event(s.transport, s.parser, s.buffer, s.begin, s.end, error);
+  if (step.event == Event::error) return fail(UpstreamFailure::transient, error);
+  if (step.event != Event::head) return fail(UpstreamFailure::transient, "no response head");
+  const http::ResponseHead& head = s.parser.head();
+  response.status = head.status;
+  response.has_content_length = head.framing == http::BodyFraming::content_length;
+  for (const http::Header& h : head.headers()) {
+    if (h.name.size() > 4 && http::syntax::iequals(h.name.substr(0, 4), "ais-"))
+      response.ais_headers.emplace_back(std::string(h.name), std::string(h.value));
+  }
+  return true;
+}
+
+size_t UpstreamExchange::read_body(std::span<char> buf) {
+  State& s = *state_;
+  for (;;) {
+    if (!s.pending.empty()) {
+      const size_t n = std::min(buf.size(), s.pending.size());
+      std::memcpy(buf.data(), s.pending.data(), n);
+      s.pending.remove_prefix(n);
+      return n;
+    }
+    if (s.body_done || buf.empty()) return 0;
+    std::string error;
+    const auto step = next_event(s.transport, s.parser, s.buffer, s.begin, s.end, error);
+    if (step.event == Event::error) {
+      fail(UpstreamFailure::transient, error);
+      throw std::runtime_error(error);
+    }
+    s.pending = step.body;
+    if (step.event == Event::complete) s.body_done = true;
+  }
+}
+
+bool UpstreamExchange::read_rest(UpstreamResponse& response) {
+  try {
+    char piece[16 * 1024];
+    while (const size_t n = read_body(piece))
+      response.body.append(piece, n);
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+  return true;
+}
+
+UpstreamResponse upstream_call(const UpstreamRequest& call) {
+  UpstreamExchange exchange;
+  UpstreamResponse response;
+  if (exchange.open(call, false) && exchange.read_head(response) && exchange.read_rest(response))
+    return response;
+  return failure(exchange.failure(), exchange.error());
 }
 
 }  // namespace anvil::etl

@@ -3,6 +3,8 @@
 // Private to the etl module: the blocking HTTP/1.1 client a worker uses to reach the AIS
 // target (hpull GET) and the next hop (direct put). It runs on worker threads only.
 
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,5 +40,38 @@ struct UpstreamRequest {
 
 // One request on a fresh connection (Connection: close).
 UpstreamResponse upstream_call(const UpstreamRequest& request);
+
+// The same exchange in steps, for streaming: the request body sent in chunks
+// (Transfer-Encoding: chunked) and/or the response body read in pieces. Every step returns
+// false on failure, with failure() and error() saying why, as UpstreamResponse would.
+class UpstreamExchange {
+ public:
+  UpstreamExchange();
+  ~UpstreamExchange();
+  UpstreamExchange(const UpstreamExchange&) = delete;
+  UpstreamExchange& operator=(const UpstreamExchange&) = delete;
+
+  // Connects and sends the head; the whole body too, unless `chunked_body` (then send_chunk()
+  // and end_body() follow; request.body is ignored).
+  bool open(const UpstreamRequest& request, bool chunked_body);
+  bool send_chunk(std::string_view data);  // empty data is skipped
+  bool end_body();
+  // The response's status and Ais-* fields into `response` (its body stays empty).
+  bool read_head(UpstreamResponse& response);
+  // The next response body bytes; 0 at the end. Throws std::runtime_error on failure.
+  size_t read_body(std::span<char> buf);
+  // The rest of the response body, appended to response.body.
+  bool read_rest(UpstreamResponse& response);
+
+  UpstreamFailure failure() const noexcept { return failure_; }
+  const std::string& error() const noexcept { return error_; }
+
+ private:
+  class State;
+  bool fail(UpstreamFailure kind, std::string what);
+  std::unique_ptr<State> state_;
+  UpstreamFailure failure_ = UpstreamFailure::none;
+  std::string error_;
+};
 
 }  // namespace anvil::etl

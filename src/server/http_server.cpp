@@ -38,10 +38,11 @@ void HttpServer::start() {
   for (int i = 1; i < options_.threads; ++i)
     listeners.push_back(core::listen_tcp(same, 4096, true));
   if (options_.workers > 0) pool_ = std::make_unique<WorkerPool>(options_.workers);
+  if (options_.stream_threads > 0) streams_ = std::make_unique<WorkerPool>(options_.stream_threads);
   sessions_ = std::make_unique<SessionRegistry>();
   for (auto& listener : listeners) {
-    loops_.push_back(std::make_unique<ServerLoop>(options_, handler_, pool_.get(), sessions_.get(),
-                                                  std::move(listener)));
+    loops_.push_back(std::make_unique<ServerLoop>(options_, handler_, pool_.get(), streams_.get(),
+                                                  sessions_.get(), std::move(listener)));
   }
   for (auto& loop : loops_) {
     threads_.emplace_back([this, l = loop.get()] { l->run(stopping_); });
@@ -61,7 +62,17 @@ void HttpServer::wait() {
   }
   // Workers finish the requests they hold before the loops (which own the connections) go.
   if (pool_) pool_->stop();
+  if (streams_) streams_->stop();
   if (sessions_) sessions_->stop_all();
+}
+
+void Handler::handle_stream(StreamExchange& exchange) {
+  constexpr std::string_view kReply =
+      "HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain\r\nContent-Length: 15\r\n"
+      "Connection: close\r\n\r\nNot Implemented";
+  exchange.abort();
+  const std::string_view pieces[] = {kReply};
+  exchange.write(pieces);
 }
 
 }  // namespace anvil::server

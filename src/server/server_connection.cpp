@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <stdexcept>
 
 #include "anvil/core/clock.hpp"
 #include "server_loop.hpp"
@@ -99,7 +100,7 @@ bool ServerConnection::make_room() {
   // the head limit plus room to read.
   std::unique_ptr<char[]> bigger(new char[limit]);
   std::memcpy(bigger.get(), buffer_.get(), end_);
-  if (phase_ == Phase::body) parser_.rebase(buffer_.get(), bigger.get());
+  if (phase_ == Phase::body || streaming_) parser_.rebase(buffer_.get(), bigger.get());
   buffer_ = std::move(bigger);
   capacity_ = limit;
   return true;
@@ -191,6 +192,180 @@ void ServerConnection::on_head(int64_t now) {
     out_.append("HTTP/1.1 100 Continue\r\n\r\n");
     flush();
   }
+  if (fd_ && loop_.streams() != nullptr && !head.upgrade_websocket &&
+      loop_.handler().dispatch(head) == Dispatch::stream) {
+    start_stream(now);
+  }
+}
+
+void ServerConnection::start_stream(int64_t now) {
+  phase_ = Phase::busy;
+  phase_started_ns_ = now;
+  streaming_ = true;
+  stream_failed_ = false;
+  stream_body_done_ = parser_.head().framing == http::BodyFraming::none;
+  stream_pending_ = {};
+  // The stream thread owns the socket until it is done: blocking I/O, bounded by the body
+  // timeout so a stalled client cannot hold a stream thread forever.
+  loop_.events().remove(fd_.get());
+  want_write_ = false;
+  const int flags = ::fcntl(fd_.get(), F_GETFL);
+  ::fcntl(fd_.get(), F_SETFL, flags & ~O_NONBLOCK);
+  const int64_t limit_ns = loop_.options().body_timeout_ns;
+  timeval limit{static_cast<time_t>(limit_ns / 1'000'000'000),
+                static_cast<suseconds_t>(limit_ns % 1'000'000'000 / 1000)};
+  ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  ::setsockopt(fd_.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+  loop_.streams()->submit(this, &loop_);
+}
+
+void ServerConnection::run_stream() noexcept {
+  try {
+    // Earlier pipelined responses and a 100 Continue that did not fit the socket go first.
+    if (!output_drained()) {
+      const std::string_view pieces[] = {std::string_view(out_).substr(out_offset_),
+                                         std::string_view(big_body_).substr(big_offset_)};
+      write(pieces);
+      out_.clear();
+      out_offset_ = 0;
+      big_body_.clear();
+      big_offset_ = 0;
+    }
+    loop_.handler().handle_stream(*this);
+  } catch (const std::exception&) {
+    stream_failed_ = true;  // the client is gone or the handler broke: nothing more to say
+  }
+  // The next request starts after this body: read what the handler left (bounded by the body
+  // timeout); a body that cannot be finished closes the connection.
+  if (!stream_failed_) {
+    try {
+      char sink[16 * 1024];
+      while (read_body(sink) > 0) {
+      }
+    } catch (const std::exception&) {
+      stream_failed_ = true;
+    }
+  }
+}
+
+size_t ServerConnection::read_body(std::span<char> buf) {
+  using Event = http::RequestParser::Event;
+  for (;;) {
+    if (!stream_pending_.empty()) {
+      const size_t n = std::min(buf.size(), stream_pending_.size());
+      std::memcpy(buf.data(), stream_pending_.data(), n);
+      stream_pending_.remove_prefix(n);
+      return n;
+    }
+    if (stream_body_done_ || buf.empty()) return 0;
+    const auto step = parser_.next(std::string_view(buffer_.get() + begin_, end_ - begin_));
+    begin_ += step.consumed;
+    switch (step.event) {
+      case Event::body:
+        stream_pending_ = step.body;
+        continue;
+      case Event::complete:
+        stream_pending_ = step.body;
+        stream_body_done_ = true;
+        continue;
+      case Event::error:
+        stream_failed_ = true;
+        throw std::runtime_error(std::string("bad request body: ") +
+                                 std::string(http::to_string(parser_.error())));
+      case Event::head:
+      case Event::need_more:
+        break;
+    }
+    // Every handed-out byte is consumed, so the buffer past the head can be reused.
+    if (begin_ == end_) begin_ = end_ = anchor_;
+    if (!make_room()) {
+      stream_failed_ = true;
+      throw std::runtime_error("bad request body: chunk line too long");
+    }
+    const ssize_t n = ::recv(fd_.get(), buffer_.get() + end_, capacity_ - end_, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      stream_failed_ = true;
+      throw std::runtime_error(errno == EAGAIN || errno == EWOULDBLOCK
+                                   ? "request body timed out"
+                                   : std::string("request body: ") + std::strerror(errno));
+    }
+    if (n == 0) {
+      const auto last = parser_.finish_eof();
+      if (last.event == Event::complete) {
+        stream_pending_ = last.body;
+        stream_body_done_ = true;
+        continue;
+      }
+      stream_failed_ = true;
+      throw std::runtime_error("the client closed the connection before the body ended");
+    }
+    end_ += static_cast<size_t>(n);
+  }
+}
+
+void ServerConnection::write(std::span<const std::string_view> pieces) {
+  constexpr size_t kMaxPieces = 8;
+  iovec iov[kMaxPieces];
+  size_t count = 0;
+  for (std::string_view piece : pieces) {
+    if (piece.empty()) continue;
+    if (count == kMaxPieces) throw std::logic_error("StreamExchange::write: too many pieces");
+    iov[count++] = {const_cast<char*>(piece.data()), piece.size()};
+  }
+  iovec* next = iov;
+  while (count > 0) {
+    msghdr message{};
+    message.msg_iov = next;
+    message.msg_iovlen = count;
+    const ssize_t n = ::sendmsg(fd_.get(), &message, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      stream_failed_ = true;
+      throw std::runtime_error(std::string("client connection lost: ") + std::strerror(errno));
+    }
+    size_t written = static_cast<size_t>(n);
+    while (count > 0 && written >= next->iov_len) {
+      written -= next->iov_len;
+      ++next;
+      --count;
+    }
+    if (count > 0) {
+      next->iov_base = static_cast<char*>(next->iov_base) + written;
+      next->iov_len -= written;
+    }
+  }
+}
+
+bool ServerConnection::keep_alive() const noexcept {
+  return parser_.head().keep_alive && !stream_failed_;
+}
+
+void ServerConnection::finish_stream(int64_t now) {
+  streaming_ = false;
+  stream_pending_ = {};
+  if (stream_failed_ || !parser_.head().keep_alive || close_after_write_) {
+    // Half-close first so the client reads what was sent (RFC 9112 §9.6).
+    ::shutdown(fd_.get(), SHUT_WR);
+    close();
+    loop_.retire(this);
+    return;
+  }
+  const int flags = ::fcntl(fd_.get(), F_GETFL);
+  ::fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK);
+  phase_ = Phase::idle;
+  anchor_ = 0;
+  parser_.start();
+  if (loop_.events().add(fd_.get(), EPOLLIN, this) != 0) {
+    close();
+    loop_.retire(this);
+    return;
+  }
+  last_progress_ns_ = now;
+  if (begin_ == end_) begin_ = end_ = 0;
+  // Pipelined requests that arrived with the body are already in the buffer.
+  if (end_ > begin_) process(now);
+  if (!fd_) loop_.retire(this);
 }
 
 void ServerConnection::finish_request(int64_t now) {
@@ -235,6 +410,10 @@ void ServerConnection::finish_request(int64_t now) {
 }
 
 void ServerConnection::run_handler() noexcept {
+  if (streaming_) {
+    run_stream();
+    return;
+  }
   const Request request{parser_.head(), body_pieces_ ? std::string_view(body_) : body_view_};
   try {
     loop_.handler().handle(request, response_);
@@ -251,6 +430,10 @@ void ServerConnection::run_handler() noexcept {
 
 void ServerConnection::on_worker_done(int64_t now) {
   if (!fd_) return;
+  if (streaming_) {
+    finish_stream(now);
+    return;
+  }
   const http::RequestHead& head = parser_.head();
   append_response(head);
   phase_ = Phase::idle;
@@ -390,6 +573,10 @@ bool ServerConnection::check_timeouts(int64_t now) {
       return true;
   }
   return true;
+}
+
+void ServerConnection::cut_off() noexcept {
+  if (streaming_ && fd_) ::shutdown(fd_.get(), SHUT_RDWR);
 }
 
 bool ServerConnection::begin_shutdown() {

@@ -18,7 +18,12 @@ class ServerLoop;
 // read -> parse head -> (100 Continue) -> body -> handler (inline, or a worker while this
 // connection stops reading) -> response appended to the output -> next pipelined request.
 // Responses of a pipelined burst go out in one write.
-class ServerConnection final : public core::IoHandler {
+//
+// A streamed request (Dispatch::stream) leaves the loop right after its head: the connection
+// turns blocking and a stream thread runs the handler, which reads the body through this
+// connection's parser and buffer and writes straight to the socket; then the loop takes the
+// connection back for the next request, or closes it.
+class ServerConnection final : public core::IoHandler, public StreamExchange {
  public:
   ServerConnection(ServerLoop& loop, core::UniqueFd fd, int64_t now);
   ~ServerConnection();
@@ -32,13 +37,26 @@ class ServerConnection final : public core::IoHandler {
   // Timeouts and graceful shutdown; returns false when the connection closed.
   bool check_timeouts(int64_t now);
   bool begin_shutdown();
+  // Past the shutdown grace period: a stream still running gets its socket shut down, so its
+  // blocking reads and writes fail and its thread ends.
+  void cut_off() noexcept;
   bool closed() const noexcept { return !fd_; }
+
+  // StreamExchange, used by the stream thread while the connection is busy.
+  const http::RequestHead& head() const noexcept override { return parser_.head(); }
+  size_t read_body(std::span<char> buf) override;
+  void write(std::span<const std::string_view> pieces) override;
+  void abort() noexcept override { stream_failed_ = true; }
+  bool keep_alive() const noexcept override;
   int fd() const noexcept { return fd_.get(); }
 
  private:
   enum class Phase : uint8_t { idle, head, body, busy };
 
   void read_ready(int64_t now);
+  void start_stream(int64_t now);
+  void run_stream() noexcept;
+  void finish_stream(int64_t now);
   void process(int64_t now);
   void on_head(int64_t now);
   void finish_request(int64_t now);
@@ -73,6 +91,11 @@ class ServerConnection final : public core::IoHandler {
   size_t out_offset_ = 0;
   std::string big_body_;  // a large body that follows out_ (nothing is queued after it)
   size_t big_offset_ = 0;
+
+  bool streaming_ = false;      // a stream thread holds this request
+  bool stream_failed_ = false;  // the streamed response or body broke: close afterwards
+  bool stream_body_done_ = false;
+  std::string_view stream_pending_;  // decoded body bytes not yet handed out
 };
 
 }  // namespace anvil::server

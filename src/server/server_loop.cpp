@@ -29,10 +29,11 @@ class ServerLoop::WakeHandler final : public core::IoHandler {
 };
 
 ServerLoop::ServerLoop(const ServerOptions& options, Handler& handler, WorkerPool* pool,
-                       SessionRegistry* sessions, core::UniqueFd listener)
+                       WorkerPool* streams, SessionRegistry* sessions, core::UniqueFd listener)
     : options_(options),
       handler_(handler),
       pool_(pool),
+      streams_(streams),
       sessions_(sessions),
       listener_(std::move(listener)),
       wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
@@ -141,7 +142,10 @@ void ServerLoop::run(const std::atomic<bool>& stopping) {
     }
   }
   // Past the grace period: whatever is left is cut off. Workers still holding a connection
-  // finish before the pool stops, so the loop waits for them first.
+  // finish before the pool stops, so the loop waits for them first; streams, which could go
+  // on for as long as their client reads, are made to end.
+  for (ServerConnection* c : connections_)
+    c->cut_off();
 }
 
 SessionRegistry::~SessionRegistry() {

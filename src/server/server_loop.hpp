@@ -40,7 +40,7 @@ class SessionRegistry {
 
 class ServerLoop final : public core::IoHandler {
  public:
-  ServerLoop(const ServerOptions& options, Handler& handler, WorkerPool* pool,
+  ServerLoop(const ServerOptions& options, Handler& handler, WorkerPool* pool, WorkerPool* streams,
              SessionRegistry* sessions, core::UniqueFd listener);
   ~ServerLoop();
 
@@ -56,6 +56,7 @@ class ServerLoop final : public core::IoHandler {
   const ServerOptions& options() const noexcept { return options_; }
   Handler& handler() noexcept { return handler_; }
   WorkerPool* pool() noexcept { return pool_; }
+  WorkerPool* streams() noexcept { return streams_; }
   SessionRegistry* sessions() noexcept { return sessions_; }
 
  private:
@@ -67,6 +68,7 @@ class ServerLoop final : public core::IoHandler {
   const ServerOptions& options_;
   Handler& handler_;
   WorkerPool* pool_;
+  WorkerPool* streams_;
   SessionRegistry* sessions_;
   core::EventLoop loop_;
   core::UniqueFd listener_;
@@ -82,8 +84,9 @@ class ServerLoop final : public core::IoHandler {
   bool shutting_down_ = false;
 };
 
-// Runs handlers off the event loops. A bounded set of threads and one FIFO: requests that
-// block (files, upstream calls) or burn CPU never stall another connection's I/O.
+// Runs handlers off the event loops (one pool for workers, one for streams). A bounded set of
+// threads and one FIFO: requests that block (files, upstream calls) or burn CPU never stall another
+// connection's I/O.
 class WorkerPool {
  public:
   explicit WorkerPool(int threads);

@@ -1,5 +1,5 @@
 """Stub peers for the ETL server tests: a next hop (destination target or ETL stage) that records
-every PUT and answers as told."""
+every PUT (Content-Length or chunked body) and answers as told."""
 import http.server
 import socket
 import threading
@@ -17,8 +17,29 @@ class StubHop(http.server.ThreadingHTTPServer):
         class H(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def read_chunked(self):
+                """The decoded body, or None when the sender broke off mid-body."""
+                data = b""
+                while True:
+                    line = self.rfile.readline()
+                    if not line.strip():
+                        self.close_connection = True
+                        return None
+                    size = int(line.split(b";")[0], 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                            pass  # trailers
+                        return data
+                    data += self.rfile.read(size)
+                    self.rfile.readline()
+
             def do_PUT(self):
-                data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                    data = self.read_chunked()
+                    if data is None:
+                        return
+                else:
+                    data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if outer.reset_first > 0:
                     outer.reset_first -= 1
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
@@ -26,7 +47,8 @@ class StubHop(http.server.ThreadingHTTPServer):
                     return
                 outer.puts.append({"path": self.path, "body": data, "node_url": self.headers.get("Ais-Node-Url"),
                                    "auth": self.headers.get("Authorization"),
-                                   "content_length": self.headers.get("Content-Length")})
+                                   "content_length": self.headers.get("Content-Length"),
+                                   "transfer_encoding": self.headers.get("Transfer-Encoding")})
                 self.send_response(outer.status)
                 for k, v in outer.headers.items():
                     self.send_header(k, v)

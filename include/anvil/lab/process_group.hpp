@@ -56,6 +56,10 @@ class ProcessGroup {
   void release_watchdog();
 };
 
+// Whether any process of the group is still alive (zombies do not count: they hold no
+// resources and only wait for a parent to reap them).
+bool group_has_live_members(pid_t pgid);
+
 // The last `lines` lines of a log file (at most 64 KiB read), for failure records.
 std::string log_tail(const std::string& path, size_t lines = 20);
 

@@ -34,9 +34,12 @@ struct TargetSpec {
   HttpCheck ready;  // readiness probe, polled until it answers expect_status
   double startup_timeout_s = 30;
   double stop_grace_s = 3;  // SIGTERM, then SIGKILL after this long
-  // When set and the file does not exist (after substitution), the target is recorded as
-  // "not installed" instead of failing: peers the setup could not build.
-  std::string requires_path;
+  // What must be installed; when something is missing the target is recorded as "not
+  // installed" (with what is missing) instead of failing: peers the setup could not build.
+  std::vector<std::string> requires_files;           // placeholders substituted
+  std::vector<std::string> requires_programs;        // looked up in PATH (+ /usr/sbin)
+  std::vector<std::string> requires_python_modules;  // importable by {python}
+  std::string peer;  // imported from the suite's peers file (peers/peers.json), if any
   std::map<std::string, std::string> params;  // defaults for {name} placeholders
   int line = 0;
 };
@@ -67,9 +70,10 @@ struct DriverSpec {
   // kind == command: argv with placeholders {url} {host} {port} {path} {method} {body_file}
   // {connections} {rate} {duration_s} {warmup_s} {output}; the program prints one JSON line.
   std::vector<std::string> command;
-  std::string requires_path;  // as for targets: absent -> "not installed"
-  int replicas = 1;           // driver processes run at once, results merged
-  int threads = 1;            // event-loop threads per anvil/wrk process
+  std::vector<std::string> requires_programs;  // as for targets: absent -> not installed
+  std::vector<std::string> requires_python_modules;
+  int replicas = 1;  // driver processes run at once, results merged
+  int threads = 1;   // event-loop threads per anvil/wrk process
   int line = 0;
 };
 
@@ -100,9 +104,11 @@ struct SweepSpec {
 
 struct Suite {
   std::string name;
-  std::string path;  // as given
-  std::string dir;   // its directory, absolute
-  std::string text;  // the file's contents
+  std::string path;        // as given
+  std::string dir;         // its directory, absolute
+  std::string text;        // the file's contents
+  std::string venv;        // absolute; {venv}, and {python} = venv/bin/python
+  std::string peers_file;  // absolute; where `peer = "name"` targets come from
   std::string description;
   double duration_s = 10;
   double warmup_s = 2;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -22,6 +23,9 @@ struct ServerOptions {
   uint16_t port = 8000;  // 0: the kernel picks (see HttpServer::port())
   int threads = 1;       // event-loop threads, each with its own SO_REUSEPORT listener
   int workers = 0;       // threads for requests the handler sends off the event loop
+  // Threads for streamed requests (Dispatch::stream): at most this many stream at once, the
+  // others wait their turn without being read. 0: no streaming.
+  int stream_threads = 0;
   int max_connections = 10'000;
   http::RequestLimits limits;
   int64_t header_timeout_ns = 10'000'000'000;  // first byte of a request to its whole head
@@ -59,6 +63,28 @@ struct Request {
 enum class Dispatch : uint8_t {
   inline_,  // on the event-loop thread, as soon as the body is complete: cheap handlers only
   worker,   // on a worker thread (blocking work: files, upstream calls, heavy transforms)
+  // Right after the head, on a stream thread with blocking I/O: the handler reads the body
+  // and writes the response itself, in pieces (Handler::handle_stream).
+  stream,
+};
+
+// A streamed request as its handler sees it. Used by one thread at a time; views into the
+// head stay valid until handle_stream returns.
+class StreamExchange {
+ public:
+  virtual ~StreamExchange() = default;
+  virtual const http::RequestHead& head() const noexcept = 0;
+  // The next decoded body bytes (Content-Length or chunked) into `buf`; 0 at the end of the
+  // body. Throws std::runtime_error on a broken body (malformed, truncated, timed out).
+  virtual size_t read_body(std::span<char> buf) = 0;
+  // Sends the pieces in order (one writev when it fits); throws std::runtime_error when the
+  // client is gone. The handler writes the whole response, head included.
+  virtual void write(std::span<const std::string_view> pieces) = 0;
+  // The response is incomplete (its body was cut off): close the connection after it.
+  virtual void abort() noexcept = 0;
+  // Whether the connection may carry another request after this response (else the handler
+  // sends Connection: close).
+  virtual bool keep_alive() const noexcept = 0;
 };
 
 // A connection that left HTTP (a WebSocket): it runs on a thread of its own with blocking
@@ -79,6 +105,8 @@ class Handler {
   virtual ~Handler() = default;
   virtual Dispatch dispatch(const http::RequestHead& head) const noexcept = 0;
   virtual void handle(const Request& request, Response& response) = 0;
+  // Dispatch::stream requests. The default answers 501.
+  virtual void handle_stream(StreamExchange& exchange);
   // A request asking to upgrade (Upgrade: websocket). Return a session to take the connection
   // over (it writes its own 101), or fill `response` (404, 400, 426...) and return nullptr.
   virtual std::unique_ptr<UpgradedSession> upgrade(const http::RequestHead& head,
@@ -119,6 +147,7 @@ class HttpServer {
   std::vector<std::unique_ptr<ServerLoop>> loops_;
   std::vector<std::thread> threads_;
   std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<WorkerPool> streams_;
   std::unique_ptr<SessionRegistry> sessions_;
   std::atomic<bool> stopping_{false};
 };
