@@ -638,9 +638,18 @@ TEST_F(RealRun, Wrk) {
 TEST_F(RealRun, JsonLineProgram) {
   ScratchDir dir;
   DriverSpec d = spec(DriverKind::command);
-  d.command = {python(), ANVIL_LAB_JSON_LINE_DRIVER, "{url}", "{connections}", "{duration_s}"};
-  const DriverResult r = run(d, get_root(), target_at(dir));
+  d.command = {python(),        ANVIL_LAB_JSON_LINE_DRIVER,
+               "--url",         "{url}",
+               "--method",      "{method}",
+               "--body-file",   "{body_file}",
+               "--connections", "{connections}",
+               "--duration",    "{duration_s}",
+               "--warmup",      "{warmup_s}"};
+  const DriverResult r = run(d, put_with_body(), target_at(dir));
   expect_clean(r);
+  const auto seen = methods_seen();
+  EXPECT_EQ(seen.size(), 1u);
+  EXPECT_GE(seen.at("PUT"), r.requests);  // and the warm-up's, which are not counted
 }
 
 TEST_F(RealRun, Locust) {
