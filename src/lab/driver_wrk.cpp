@@ -1,8 +1,11 @@
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <optional>
-#include <regex>
 #include <stdexcept>
+#include <string_view>
+#include <vector>
 
 #include "driver_detail.hpp"
 
@@ -93,19 +96,69 @@ bool needs_script(const WorkloadSpec& workload) {
 }
 
 // wrk prints times as 41.00us, 1.20ms, 2.00s, 1.00m, 1.00h.
-double to_microseconds(double value, const std::string& unit) {
+double to_microseconds(double value, std::string_view unit) {
   if (unit == "us") return value;
   if (unit == "ms") return value * 1e3;
   if (unit == "s") return value * 1e6;
   if (unit == "m") return value * 60e6;
   if (unit == "h") return value * 3600e6;
-  throw std::runtime_error("wrk output: unknown time unit '" + unit + "'");
+  throw std::runtime_error("wrk output: unknown time unit '" + std::string(unit) + "'");
 }
 
-const std::string kTime = R"(([0-9.]+)(us|ms|s|m|h))";
+// A cursor over one line of wrk's report: numbers, times and literal words in order.
+class Scanner {
+ public:
+  explicit Scanner(std::string_view text) : text_(text) {}
 
-bool find(const std::string& text, const std::regex& re, std::smatch& match) {
-  return std::regex_search(text, match, re);
+  void skip_spaces() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t'))
+      ++pos_;
+  }
+  bool literal(std::string_view word) {
+    skip_spaces();
+    if (text_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+  std::optional<double> number() {
+    skip_spaces();
+    double value = 0;
+    const auto [end, ec] = std::from_chars(text_.data() + pos_, text_.data() + text_.size(), value);
+    if (ec != std::errc{}) return std::nullopt;
+    pos_ = static_cast<size_t>(end - text_.data());
+    return value;
+  }
+  std::optional<uint64_t> count() {
+    skip_spaces();
+    uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text_.data() + pos_, text_.data() + text_.size(), value);
+    if (ec != std::errc{}) return std::nullopt;
+    pos_ = static_cast<size_t>(end - text_.data());
+    return value;
+  }
+  std::optional<double> time_us() {
+    const std::optional<double> value = number();
+    if (!value) return std::nullopt;
+    const size_t start = pos_;
+    while (pos_ < text_.size() && std::isalpha(static_cast<unsigned char>(text_[pos_])))
+      ++pos_;
+    return to_microseconds(*value, text_.substr(start, pos_ - start));
+  }
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+std::vector<std::string_view> lines_of(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    const size_t eol = text.find('\n');
+    lines.push_back(text.substr(0, eol));
+    if (eol == std::string_view::npos) break;
+    text.remove_prefix(eol + 1);
+  }
+  return lines;
 }
 
 }  // namespace
@@ -142,47 +195,66 @@ DriverInvocation build_wrk(const DriverSpec& driver, const WorkloadSpec& workloa
 
 DriverResult parse_wrk(const DriverInvocation& invocation) {
   const std::string text = read_file(invocation.stdout_path, "wrk output");
-  std::smatch m;
-  if (!find(text, std::regex(R"(Requests/sec:\s+[0-9.]+)"), m)) {
+  if (text.find("Requests/sec:") == std::string::npos) {
     throw std::runtime_error("wrk output has no 'Requests/sec' line: " + truncate(text));
   }
-  if (!find(text, std::regex(R"((\d+) requests in )" + kTime), m)) {
+  DriverResult r;
+  std::optional<uint64_t> completed;
+  uint64_t non_success = 0;
+  uint64_t failed = 0;
+  bool thread_latency_seen = false;
+  for (const std::string_view line : lines_of(text)) {
+    Scanner s(line);
+    if (const auto total = s.count(); total && s.literal("requests in")) {
+      const auto window = s.time_us();
+      if (!window) throw std::runtime_error("wrk output: bad line: " + truncate(line));
+      completed = *total;
+      r.duration_s = *window / 1e6;
+    } else if (Scanner t(line); t.literal("Non-2xx or 3xx responses:")) {
+      const auto status_errors = t.count();
+      if (!status_errors) throw std::runtime_error("wrk output: bad line: " + truncate(line));
+      non_success = *status_errors;
+    } else if (Scanner e(line); e.literal("Socket errors:")) {
+      for (const char* error : {"connect", "read", "write", "timeout"}) {
+        if (!e.literal(error)) throw std::runtime_error("wrk output: bad line: " + truncate(line));
+        const auto socket_errors = e.count();
+        if (!socket_errors) throw std::runtime_error("wrk output: bad line: " + truncate(line));
+        e.literal(",");
+        if (*socket_errors > 0) r.errors[error] = *socket_errors;
+        // wrk counts a request that runs past --timeout, and again as completed if it ends.
+        if (std::string_view(error) != "timeout") failed += *socket_errors;
+      }
+    } else if (Scanner l(line); !thread_latency_seen && l.literal("Latency")) {
+      // "Latency  Avg  Stdev  Max  +/- Stdev"; "Latency Distribution" has no numbers.
+      const auto mean = l.time_us();
+      const auto stdev = l.time_us();
+      const auto max = l.time_us();
+      if (mean && stdev && max) {
+        r.latency.mean = mean;
+        r.latency.max = max;
+        thread_latency_seen = true;
+      }
+    } else {
+      const std::pair<std::string_view, std::optional<double> LatencySummary::*> percentiles[] = {
+          {"50%", &LatencySummary::p50},
+          {"90%", &LatencySummary::p90},
+          {"99%", &LatencySummary::p99}};
+      for (const auto& [label, field] : percentiles) {
+        Scanner p(line);
+        if (p.literal(label)) {
+          r.latency.*field = p.time_us();
+          break;
+        }
+      }
+    }
+  }
+  if (!completed) {
     throw std::runtime_error("wrk output has no 'N requests in T' line: " + truncate(text));
   }
-  DriverResult r;
-  const uint64_t completed = std::stoull(m[1].str());
-  r.duration_s = to_microseconds(std::stod(m[2].str()), m[3].str()) / 1e6;
-  uint64_t non_success = 0;
-  if (find(text, std::regex(R"(Non-2xx or 3xx responses:\s+(\d+))"), m)) {
-    non_success = std::stoull(m[1].str());
-    if (non_success > completed) throw std::runtime_error("wrk output: more errors than requests");
-    r.errors["status"] = non_success;
-  }
-  uint64_t failed = 0;
-  if (find(text,
-           std::regex(R"(Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+))"),
-           m)) {
-    const char* classes[] = {"connect", "read", "write", "timeout"};
-    for (int i = 0; i < 4; ++i) {
-      const uint64_t n = std::stoull(m[i + 1].str());
-      if (n > 0) r.errors[classes[i]] = n;
-      // wrk counts a timeout when a request runs long, and again as completed if it ends.
-      if (i < 3) failed += n;
-    }
-  }
-  r.requests = completed + failed;
-  r.successes = completed - non_success;
-  if (find(text, std::regex(R"(Latency\s+)" + kTime + R"(\s+)" + kTime + R"(\s+)" + kTime), m)) {
-    r.latency.mean = to_microseconds(std::stod(m[1].str()), m[2].str());
-    r.latency.max = to_microseconds(std::stod(m[5].str()), m[6].str());
-  }
-  const std::pair<const char*, std::optional<double> LatencySummary::*> percentiles[] = {
-      {"50", &LatencySummary::p50}, {"90", &LatencySummary::p90}, {"99", &LatencySummary::p99}};
-  for (const auto& [label, field] : percentiles) {
-    if (find(text, std::regex(R"(\n\s+)" + std::string(label) + R"(%\s+)" + kTime), m)) {
-      r.latency.*field = to_microseconds(std::stod(m[1].str()), m[2].str());
-    }
-  }
+  if (non_success > *completed) throw std::runtime_error("wrk output: more errors than requests");
+  if (non_success > 0) r.errors["status"] = non_success;
+  r.requests = *completed + failed;
+  r.successes = *completed - non_success;
   r.latency.from_histogram = false;
   finish_result(r);
   return r;
