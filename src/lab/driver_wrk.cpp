@@ -195,6 +195,12 @@ DriverInvocation build_wrk(const DriverSpec& driver, const WorkloadSpec& workloa
 
 DriverResult parse_wrk(const DriverInvocation& invocation) {
   const std::string text = read_file(invocation.stdout_path, "wrk output");
+  // wrk reports a script it cannot load and then runs plain GETs anyway: that is not the
+  // workload, so the run must fail rather than measure the wrong requests.
+  if (const auto at = text.find(": cannot open "); at != std::string::npos) {
+    throw std::runtime_error("wrk could not load its script: " +
+                             truncate(text.substr(0, at + 200)));
+  }
   if (text.find("Requests/sec:") == std::string::npos) {
     throw std::runtime_error("wrk output has no 'Requests/sec' line: " + truncate(text));
   }

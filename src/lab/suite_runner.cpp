@@ -420,9 +420,12 @@ SuiteRunOutcome run_suite(const Suite& suite, const RunOptions& options) {
   }
 
   const CpuPlan cpus = plan_cpus(suite.pin);
+  // Absolute: drivers run with their run directory as working directory.
   const std::string work_dir =
-      (options.work_dir.empty() ? options.db_path + ".d" : options.work_dir) + "/run-" +
-      std::to_string(outcome.suite_run_id);
+      fs::absolute(options.work_dir.empty() ? options.db_path + ".d" : options.work_dir)
+          .lexically_normal()
+          .string() +
+      "/run-" + std::to_string(outcome.suite_run_id);
   fs::create_directories(work_dir);
   if (options.progress) {
     std::fprintf(stderr, "anvil: suite run #%lld: %d runs, %s; logs in %s\n",
@@ -680,10 +683,10 @@ SuiteRunOutcome run_suite(const Suite& suite, const RunOptions& options) {
     }
     record.server_samples = std::move(measurement.server_samples);
     record.client_samples = std::move(measurement.client_samples);
-    record.server = summarize(measurement.summary_server ? *measurement.summary_server
-                                                         : record.server_samples);
-    record.client = summarize(measurement.summary_client ? *measurement.summary_client
-                                                         : record.client_samples);
+    record.server =
+        summarize(measurement.summary_server ? *measurement.summary_server : record.server_samples);
+    record.client =
+        summarize(measurement.summary_client ? *measurement.summary_client : record.client_samples);
     if (measurement.failure == "interrupted" || StopSignals::requested()) {
       outcome.interrupted = true;
       break;

@@ -387,6 +387,16 @@ TEST(ParseWrk, OutputWithoutRequestsPerSecondIsAClearError) {
   }
   write_text(dir / "usage", "unable to connect to 127.0.0.1:1 Connection refused\n");
   EXPECT_THROW(parse_result(spec(DriverKind::wrk), files("", dir / "usage")), std::runtime_error);
+  // A script wrk could not open: it ran plain GETs instead, which is not the workload.
+  write_text(dir / "noscript",
+             "x/wrk-0.lua: cannot open x/wrk-0.lua: No such file or directory\n" + text);
+  try {
+    parse_result(spec(DriverKind::wrk), files("", dir / "noscript"));
+    FAIL() << "a run without its script must not count";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("could not load its script"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(ParseLocust, CapturedRunWithA404Cycle) {

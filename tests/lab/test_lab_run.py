@@ -110,7 +110,9 @@ def test_e2e_suite_measures_peers_under_three_drivers(tmp_path):
 def test_misbehaving_targets_are_recorded_and_the_suite_goes_on(tmp_path):
     db = tmp_path / "lab.db"
     start = time.monotonic()
-    out = run_anvil("run", str(SUITES / "failures.toml"), "--db", str(db), timeout=180)
+    # A relative --db (and so relative scratch paths) from another working directory.
+    out = run_anvil("run", str(SUITES / "failures.toml"), "--db", "lab.db", timeout=180,
+                    cwd=tmp_path)
     elapsed = time.monotonic() - start
     assert out.returncode == 4, out.stdout + out.stderr  # some runs failed
     runs = {r["target"]: r for r in stored_runs(db)}
