@@ -28,13 +28,14 @@ size_t read_small(const char* path, char* buffer, size_t size) {
 
 struct ProcStat {
   pid_t ppid = 0;
-  uint64_t utime = 0, stime = 0;  // clock ticks
+  uint64_t utime = 0, stime = 0;    // clock ticks
+  uint64_t cutime = 0, cstime = 0;  // of children it waited for
   uint64_t threads = 0;
   uint64_t rss_pages = 0;
 };
 
 // /proc/PID/stat: the command name (field 2) may hold spaces and ')'; fields resume after the
-// last ')'. Field 4 ppid, 14 utime, 15 stime, 20 num_threads, 24 rss.
+// last ')'. Field 4 ppid, 14 utime, 15 stime, 16 cutime, 17 cstime, 20 num_threads, 24 rss.
 bool read_stat(pid_t pid, ProcStat& out) {
   char path[64];
   std::snprintf(path, sizeof(path), "/proc/%d/stat", pid);
@@ -59,6 +60,12 @@ bool read_stat(pid_t pid, ProcStat& out) {
         break;
       case 15:
         out.stime = v;
+        break;
+      case 16:
+        out.cutime = v;
+        break;
+      case 17:
+        out.cstime = v;
         break;
       case 20:
         out.threads = v;
@@ -104,9 +111,7 @@ ResourceSample TreeSampler::read_tree(pid_t root) {
   static const double ticks_per_s = static_cast<double>(::sysconf(_SC_CLK_TCK));
   static const uint64_t page_size = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   // Every process and its parent, then the ones whose ancestry reaches root. CPU time of a
-  // child that exited during the window is lost unless a tree member reaped it (then it is in
-  // that member's cutime, which /proc/PID/stat fields 16-17 hold; not added: workers of the
-  // servers measured here live as long as the run).
+  // process that exits is lost only when no tree member reaps it (an orphan adopted outside).
   std::unordered_map<pid_t, ProcStat> all;
   DIR* proc = ::opendir("/proc");
   if (proc == nullptr) return {};
@@ -133,8 +138,10 @@ ResourceSample TreeSampler::read_tree(pid_t root) {
     if (!in_tree) continue;
     sample.processes += 1;
     sample.threads += static_cast<uint32_t>(stat.threads);
-    sample.cpu_user_s += static_cast<double>(stat.utime) / ticks_per_s;
-    sample.cpu_sys_s += static_cast<double>(stat.stime) / ticks_per_s;
+    // A child's time is its own while it lives and moves into its parent's cutime/cstime when
+    // reaped, so the tree's total stays whole when short-lived children come and go.
+    sample.cpu_user_s += static_cast<double>(stat.utime + stat.cutime) / ticks_per_s;
+    sample.cpu_sys_s += static_cast<double>(stat.stime + stat.cstime) / ticks_per_s;
     sample.rss_bytes += stat.rss_pages * page_size;
     add_context_switches(pid, sample.ctx_voluntary, sample.ctx_involuntary);
   }
@@ -164,8 +171,9 @@ void TreeSampler::loop() {
     last = !running_.load();
     ResourceSample s = read_tree(root_);
     s.t_s = std::chrono::duration<double>(Clock::now() - start).count();
-    // Cumulative counters relative to the first sample; a process that left the tree can make
-    // a sum go down, which is clamped (its time is lost, not negative).
+    // Cumulative counters relative to the first sample. A process that leaves the tree (a
+    // driver that finished, a worker that exited) takes its counts with it, so the sums would
+    // go down: they are held at their highest instead (what it used is still used).
     s.cpu_user_s = std::max(0.0, s.cpu_user_s - base.cpu_user_s);
     s.cpu_sys_s = std::max(0.0, s.cpu_sys_s - base.cpu_sys_s);
     s.ctx_voluntary =
@@ -174,6 +182,13 @@ void TreeSampler::loop() {
         s.ctx_involuntary > base.ctx_involuntary ? s.ctx_involuntary - base.ctx_involuntary : 0;
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      if (!samples_.empty()) {
+        const ResourceSample& prev = samples_.back();
+        s.cpu_user_s = std::max(s.cpu_user_s, prev.cpu_user_s);
+        s.cpu_sys_s = std::max(s.cpu_sys_s, prev.cpu_sys_s);
+        s.ctx_voluntary = std::max(s.ctx_voluntary, prev.ctx_voluntary);
+        s.ctx_involuntary = std::max(s.ctx_involuntary, prev.ctx_involuntary);
+      }
       samples_.push_back(s);
     }
     next += period;

@@ -331,6 +331,27 @@ TEST(TreeSampler, SamplesATreeWithBusyChildren) {
   p.stop(2);
 }
 
+TEST(TreeSampler, CountsHoldWhenTheTreeExits) {
+  // A driver burns CPU, then exits while the sampler still runs: what it used stays counted.
+  ProcessGroup p = start_sh(
+      "end=$(($(date +%s%N) + 600000000)); "
+      "while [ $(date +%s%N) -lt $end ]; do :; done");
+  TreeSampler sampler(p.pid(), 20);
+  sampler.start();
+  ASSERT_TRUE(p.wait_for(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  const std::vector<ResourceSample> samples = sampler.stop();
+  ASSERT_GE(samples.size(), 4u);
+  EXPECT_EQ(samples.back().processes, 0u) << "the tree is gone";
+  EXPECT_GT(samples.back().cpu_user_s + samples.back().cpu_sys_s, 0.2);
+  const ResourceSummary s = summarize(samples);
+  EXPECT_GT(s.cpu_mean_pct, 15);
+  for (size_t i = 1; i < samples.size(); ++i) {
+    EXPECT_GE(samples[i].cpu_user_s, samples[i - 1].cpu_user_s);
+    EXPECT_GE(samples[i].ctx_voluntary, samples[i - 1].ctx_voluntary);
+  }
+}
+
 TEST(TreeSampler, EmptyTreeOfAGoneProcess) {
   ProcessGroup p = start_sh("exit 0");
   ASSERT_TRUE(p.wait_for(10));
