@@ -367,7 +367,8 @@ void judge_client_bound(DriverResult& result, const ResourceSummary& client,
         client.cpu_mean_pct, client_capacity, server.cpu_mean_pct);
   } else if (client_saturated && !server_has_room) {
     result.warnings.push_back(
-        "driver and server were both CPU-saturated: they compete for the machine");
+        "driver and server both used all the CPU they had: the throughput is the limit of "
+        "this pair, not of the server alone");
   }
 }
 
