@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "anvil/core/units.hpp"
 #include "anvil/lab/suite.hpp"
 #include "anvil/lab/suite_runner.hpp"
 #include "results_command.hpp"
@@ -23,6 +24,8 @@ struct RunFlags {
   std::string work_dir;
   std::string format = "table";
   bool quick = false;
+  int trials = 0;
+  std::string duration;
   bool resume = false;
   bool no_progress = false;
 };
@@ -46,6 +49,10 @@ void add_run_command(CLI::App& app, int& exit_code) {
   run->add_option("--db", flags->db, "Results store (SQLite; default anvil.db)");
   run->add_option("--work-dir", flags->work_dir, "Logs and scratch files (default <db>.d)");
   run->add_flag("--quick", flags->quick, "Smoke run: durations scaled down, one trial");
+  run->add_option("--trials", flags->trials, "Override the suite's trials per run")
+      ->check(CLI::Range(1, 1000));
+  run->add_option("--duration", flags->duration,
+                  "Override the suite's measured duration per run (e.g. 5s)");
   run->add_flag("--resume", flags->resume, "Finish the last interrupted run of this suite");
   run->add_flag("--no-progress", flags->no_progress, "No per-run lines on stderr");
   run->add_option("--format", flags->format, "Results after the run: table, csv or json")
@@ -56,6 +63,15 @@ void add_run_command(CLI::App& app, int& exit_code) {
       suite = lab::load_suite(flags->suite);
     } catch (const lab::SuiteError& e) {
       throw UsageError(e.what());
+    }
+    if (flags->trials > 0) suite.trials = flags->trials;
+    if (!flags->duration.empty()) {
+      const auto ns = core::parse_duration_ns(flags->duration);
+      if (!ns || *ns <= 0)
+        throw UsageError("--duration '" + flags->duration + "' is not a duration");
+      suite.duration_s = static_cast<double>(*ns) / 1e9;
+      for (auto& scenario : suite.scenarios)
+        scenario.duration_s.reset();
     }
     lab::RunOptions options;
     options.db_path = flags->db;
@@ -68,7 +84,15 @@ void add_run_command(CLI::App& app, int& exit_code) {
     options.progress = !flags->no_progress;
     options.anvil_binary = self_executable();
     options.binary_dir = std::filesystem::path(options.anvil_binary).parent_path().string();
-    options.argv = {"anvil", "run", flags->suite};
+    options.argv = {"anvil", "run", flags->suite, "--db", flags->db};
+    if (flags->quick) options.argv.push_back("--quick");
+    if (!flags->only.empty()) options.argv.insert(options.argv.end(), {"--only", flags->only});
+    if (flags->trials > 0) {
+      options.argv.insert(options.argv.end(), {"--trials", std::to_string(flags->trials)});
+    }
+    if (!flags->duration.empty()) {
+      options.argv.insert(options.argv.end(), {"--duration", flags->duration});
+    }
     lab::SuiteRunOutcome outcome;
     try {
       outcome = lab::run_suite(suite, options);
