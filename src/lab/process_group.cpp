@@ -77,22 +77,6 @@ void close_from(int lowest) {
   ::_exit(127);
 }
 
-// PATH lookup done before fork (the child must not allocate).
-std::string resolve_program(const std::string& program) {
-  if (program.find('/') != std::string::npos) return program;
-  const char* path = ::getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  dirs += ":/usr/local/sbin:/usr/sbin:/sbin";
-  size_t begin = 0;
-  while (begin <= dirs.size()) {
-    const size_t end = std::min(dirs.find(':', begin), dirs.size());
-    std::string candidate = dirs.substr(begin, end - begin) + "/" + program;
-    if (end > begin && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-    begin = end + 1;
-  }
-  return program;  // execv fails with ENOENT and the message names it
-}
-
 // Reaps exited members of the group that are our children: the leader, and, since the lab is
 // a child subreaper, workers orphaned by a leader that died first. Records the leader's status.
 void reap_group(pid_t pgid, std::optional<int>& leader_status) {
@@ -105,6 +89,24 @@ void reap_group(pid_t pgid, std::optional<int>& leader_status) {
 }
 
 }  // namespace
+
+std::optional<std::string> find_program(const std::string& program) {
+  if (program.find('/') != std::string::npos) {
+    if (::access(program.c_str(), X_OK) == 0) return program;
+    return std::nullopt;
+  }
+  const char* path = ::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  dirs += ":/usr/local/sbin:/usr/sbin:/sbin";  // nginx lives in /usr/sbin
+  size_t begin = 0;
+  while (begin <= dirs.size()) {
+    const size_t end = std::min(dirs.find(':', begin), dirs.size());
+    std::string candidate = dirs.substr(begin, end - begin) + "/" + program;
+    if (end > begin && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    begin = end + 1;
+  }
+  return std::nullopt;
+}
 
 bool group_has_live_members(pid_t pgid) {
   if (::kill(-pgid, 0) != 0) return false;
@@ -140,7 +142,9 @@ bool group_has_live_members(pid_t pgid) {
 ProcessGroup ProcessGroup::start(const ProcessSpec& spec) {
   if (spec.argv.empty() || spec.argv[0].empty()) throw LaunchError("cannot start: empty command");
   // Everything the child needs is prepared here: after fork only async-signal-safe calls.
-  const std::string program = resolve_program(spec.argv[0]);
+  // PATH lookup before fork: the child must not allocate. A missing program is left to
+  // execve, whose ENOENT the launch pipe reports with its name.
+  const std::string program = find_program(spec.argv[0]).value_or(spec.argv[0]);
   std::vector<std::string> env_strings;
   for (char** e = environ; *e; ++e) {
     const std::string entry(*e);

@@ -77,20 +77,6 @@ std::string join_command(const std::vector<std::string>& argv) {
   return out;
 }
 
-bool program_exists(const std::string& program) {
-  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0;
-  std::string path = ::getenv("PATH") ? ::getenv("PATH") : "/usr/bin:/bin";
-  path += ":/usr/local/sbin:/usr/sbin:/sbin";  // nginx lives in /usr/sbin
-  size_t begin = 0;
-  while (begin <= path.size()) {
-    const size_t end = std::min(path.find(':', begin), path.size());
-    const std::string dir = path.substr(begin, end - begin);
-    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-    begin = end + 1;
-  }
-  return false;
-}
-
 // The samples from the end of the warm-up on, re-based to start at zero there.
 std::vector<ResourceSample> measured_window(const std::vector<ResourceSample>& samples,
                                             double from_s) {
@@ -301,7 +287,7 @@ std::string missing_requirements(const Suite& suite, const TargetSpec& target,
     if (!fs::exists(path)) missing.push_back(path);
   }
   for (const auto& program : target.requires_programs) {
-    if (!program_exists(program)) missing.push_back(program);
+    if (!find_program(program)) missing.push_back(program);
   }
   const std::string python = suite.venv + "/bin/python";
   for (const auto& module : target.requires_python_modules) {
@@ -311,7 +297,7 @@ std::string missing_requirements(const Suite& suite, const TargetSpec& target,
   }
   if (!target.command.empty()) {
     const std::string program = substitute_known(target.command.front(), values);
-    if (!program_exists(program)) missing.push_back(program);
+    if (!find_program(program)) missing.push_back(program);
   }
   if (missing.empty()) return "";
   return fmt::format("{}", fmt::join(missing, ", "));
@@ -320,7 +306,7 @@ std::string missing_requirements(const Suite& suite, const TargetSpec& target,
 std::string missing_driver(const Suite& suite, const DriverSpec& driver) {
   std::vector<std::string> missing;
   for (const auto& program : driver.requires_programs) {
-    if (!program_exists(program)) missing.push_back(program);
+    if (!find_program(program)) missing.push_back(program);
   }
   const std::string python = suite.venv + "/bin/python";
   for (const auto& module : driver.requires_python_modules) {

@@ -56,6 +56,10 @@ class ProcessGroup {
   void release_watchdog();
 };
 
+// The executable a command name runs: itself when it has a '/', else searched in PATH and
+// the sbin directories (nginx lives in /usr/sbin); nullopt when there is none.
+std::optional<std::string> find_program(const std::string& program);
+
 // Whether any process of the group is still alive (zombies do not count: they hold no
 // resources and only wait for a parent to reap them).
 bool group_has_live_members(pid_t pgid);
