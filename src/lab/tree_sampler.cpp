@@ -167,10 +167,12 @@ void TreeSampler::loop() {
   const auto period =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / hz_));
   auto next = start;
-  for (bool last = false; !last;) {
+  for (bool first = true, last = false; !last; first = false) {
     last = !running_.load();
-    ResourceSample s = read_tree(root_);
-    s.t_s = std::chrono::duration<double>(Clock::now() - start).count();
+    // The baseline itself is the first sample (zero by definition): reading the tree a second
+    // time would already count the CPU a busy tree burnt between the two reads.
+    ResourceSample s = first ? base : read_tree(root_);
+    s.t_s = first ? 0.0 : std::chrono::duration<double>(Clock::now() - start).count();
     // Cumulative counters relative to the first sample. A process that leaves the tree (a
     // driver that finished, a worker that exited) takes its counts with it, so the sums would
     // go down: they are held at their highest instead (what it used is still used).
