@@ -333,9 +333,9 @@ TEST(TreeSampler, SamplesATreeWithBusyChildren) {
 
 TEST(TreeSampler, CountsHoldWhenTheTreeExits) {
   // A driver burns CPU, then exits while the sampler still runs: what it used stays counted.
-  ProcessGroup p = start_sh(
-      "end=$(($(date +%s%N) + 600000000)); "
-      "while [ $(date +%s%N) -lt $end ]; do :; done");
+  // A fixed amount of work (about 0.6 s of CPU here), not a fixed time, so a busy machine
+  // stretches the run instead of shrinking what there is to count.
+  ProcessGroup p = start_sh("i=0; while [ $i -lt 600000 ]; do i=$((i+1)); done");
   TreeSampler sampler(p.pid(), 20);
   sampler.start();
   ASSERT_TRUE(p.wait_for(20));
@@ -345,7 +345,7 @@ TEST(TreeSampler, CountsHoldWhenTheTreeExits) {
   EXPECT_EQ(samples.back().processes, 0u) << "the tree is gone";
   EXPECT_GT(samples.back().cpu_user_s + samples.back().cpu_sys_s, 0.2);
   const ResourceSummary s = summarize(samples);
-  EXPECT_GT(s.cpu_mean_pct, 15);
+  EXPECT_GT(s.cpu_mean_pct, 5);
   for (size_t i = 1; i < samples.size(); ++i) {
     EXPECT_GE(samples[i].cpu_user_s, samples[i - 1].cpu_user_s);
     EXPECT_GE(samples[i].ctx_voluntary, samples[i - 1].ctx_voluntary);
