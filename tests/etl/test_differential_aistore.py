@@ -16,26 +16,17 @@ The file has three parts:
 
 Every process started here runs in its own session and is stopped by process group.
 """
-import http.client
-import http.server
 import importlib.util
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import urllib.parse
 
 import pytest
+from differential import (MIB, SECRET_PATH, SOURCE, TOKEN, Anvil, Endpoint, assert_same, ctrl, dead_port,
+                          fqn_query, make_fqn_root, server_env, ws_exchange)
 from etl_stubs import StubHop, StubTarget
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.environ.get("ANVIL_SOURCE_DIR", os.path.join(HERE, "..", ".."))
-BIN = os.environ.get("ANVIL_BINARY_DIR", os.path.join(SOURCE, "build"))
 
 for _module in ("aistore", "uvicorn", "fastapi", "websockets"):
     if importlib.util.find_spec(_module) is None:
@@ -45,83 +36,12 @@ for _module in ("aistore", "uvicorn", "fastapi", "websockets"):
 sys.path.insert(0, os.path.join(SOURCE, "peers"))
 import launch  # noqa: E402  (peers/launch.py: starts peers as peers.json says, stops by group)
 from websockets.exceptions import ConnectionClosed  # noqa: E402
-from websockets.sync.client import connect as ws_connect  # noqa: E402
 
-SECRET_PATH = "/v1/etl/_object/echo-etl/Xa8s3cr3t"
-TOKEN = "tok-123"
-MIB = 1 << 20
+# The shared pieces (anvil's server process, replies, request helpers) are in differential.py,
+# the stubs (the AIS target, pipeline hops) in etl_stubs.py.
 
 
-# The stubs (the AIS target, pipeline hops) are in etl_stubs.py, shared with test_etl_server.py.
-
-
-def dead_port():
-    """A port nobody listens on (refused connections)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-# ---- the two servers ----
-
-class Reply:
-    def __init__(self, status, headers, body):
-        self.status, self.headers, self.body = status, headers, body
-
-    def ais(self):
-        """The Ais-* response headers, lower-cased names."""
-        return {k: v for k, v in self.headers.items() if k.startswith("ais-")}
-
-    def __repr__(self):
-        return f"Reply({self.status}, {self.headers}, {self.body[:200]!r})"
-
-
-class Endpoint:
-    def __init__(self, name, port):
-        self.name, self.port = name, port
-
-    def request(self, method, path, body=None, headers=None, timeout=20):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            c.request(method, path, body=body, headers=headers or {})
-            r = c.getresponse()
-            data = r.read()
-            return Reply(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
-        finally:
-            c.close()
-
-    def ws(self):
-        return ws_connect(f"ws://127.0.0.1:{self.port}/ws", max_size=None, open_timeout=10)
-
-
-class Anvil(Endpoint):
-    def __init__(self, env):
-        full_env = dict(os.environ)
-        full_env.update(env)
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([os.path.join(BIN, "etl-echo"), "--host", "127.0.0.1", "--port", "0"],
-                                     stdout=subprocess.PIPE, stderr=self.log, env=full_env,
-                                     start_new_session=True)
-        line = self.proc.stdout.readline().decode()
-        if not line.startswith("PORT "):
-            self.stop()
-            raise RuntimeError(f"etl-echo did not start: {line!r}")
-        super().__init__("anvil", int(line.split()[1]))
-
-    def stop(self):
-        """Stops the server; returns (exit code, its stderr)."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.seek(0)
-        err = self.log.read().decode(errors="replace")
-        self.log.close()
-        return self.proc.returncode, err
-
+# ---- the reference ----
 
 class FastAPI(Endpoint):
     def __init__(self, env):
@@ -137,17 +57,6 @@ class FastAPI(Endpoint):
 
     def stop(self):
         launch.stop(self.running)
-
-
-def server_env(target_url, fqn_root):
-    return {
-        "AIS_TARGET_URL": target_url,
-        "AIS_AUTHN_TOKEN": TOKEN,
-        "AIS_DIRECT_PUT_RETRIES": "1",  # FastAPI's retries back off 1 s each: keep it to one
-        "ANVIL_DIRECT_PUT_BACKOFF": "10ms",
-        "ANVIL_FQN_ROOTS": str(fqn_root),
-        "ETL_DIRECT_FQN": "false",
-    }
 
 
 class Pair:
@@ -167,9 +76,7 @@ class Pair:
 
     def stop(self):
         self.fastapi.stop()
-        code, err = self.anvil.stop()
-        # SIGTERM is a clean exit (code 0); in a sanitizer build this also catches its reports.
-        assert code == 0 and "Sanitizer" not in err and "runtime error" not in err, (code, err[-4000:])
+        self.anvil.stop_cleanly()
 
 
 @pytest.fixture(scope="module")
@@ -181,13 +88,7 @@ def target():
 
 @pytest.fixture(scope="module")
 def fqn_root(tmp_path_factory):
-    base = tmp_path_factory.mktemp("fqn")
-    root = base / "mp1"
-    obj_dir = root / "@ais" / "bck" / "%ob"
-    obj_dir.mkdir(parents=True)
-    (obj_dir / "a b.jpg").write_bytes(b"object-bytes")
-    (base / "outside.txt").write_bytes(b"outside the roots")
-    return root
+    return make_fqn_root(tmp_path_factory.mktemp("fqn"))
 
 
 @pytest.fixture(scope="module")
@@ -217,23 +118,6 @@ def hops():
     yield get
     for h in made.values():
         h.close()
-
-
-def assert_same(a, f, content_type=False):
-    assert a.status == f.status, (a, f)
-    assert a.body == f.body, (a, f)
-    assert a.ais() == f.ais(), (a, f)
-    if content_type:
-        assert a.headers.get("content-type") == f.headers.get("content-type"), (a, f)
-
-
-def fqn_query(path):
-    # As the target sends it: url.PathEscape(fqn), then query-encoded (double encoding).
-    return "etl_fqn=" + urllib.parse.quote(urllib.parse.quote(str(path), safe="/@"), safe="")
-
-
-def ctrl(**fields):
-    return json.dumps(fields).encode()
 
 
 # ======================= 1. where the servers agree (exact comparison) =======================
@@ -406,14 +290,6 @@ def test_two_stage_pipeline_returns_content(pair, stage2):
 
 
 # ---- WebSocket ----
-
-def ws_exchange(ep, messages, replies):
-    """Sends the messages (control dicts and data bytes), then reads that many replies."""
-    with ep.ws() as ws:
-        for m in messages:
-            ws.send(ctrl(**m) if isinstance(m, dict) else m)
-        return [ws.recv(timeout=20) for _ in range(replies)]
-
 
 def test_ws_control_and_data_echo(pair):
     msgs = [dict(path="obj", etl_args=""), b"payload", dict(path="o2"), b"", dict(path="big"), os.urandom(MIB)]

@@ -4,43 +4,12 @@ Same environment (a stub AIS target, a token, one direct-put retry, an FQN root)
 requests; status, body and Ais-* headers compared. Processes run in their own sessions and are
 stopped by process group."""
 import os
-import signal
-import subprocess
-import tempfile
 import urllib.parse
 
 import pytest
+from differential import HERE, SECRET_PATH, TOKEN, Anvil, Endpoint, assert_same, fqn_query, server_env
 from etl_stubs import StubHop, StubTarget
-from test_differential_aistore import (BIN, HERE, SECRET_PATH, TOKEN, Endpoint, assert_same, fqn_query,
-                                       launch, server_env)
-
-
-class AnvilStream(Endpoint):
-    def __init__(self, env):
-        full_env = dict(os.environ)
-        full_env.update(env)
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([os.path.join(BIN, "etl-stream-probe"), "--host", "127.0.0.1", "--port", "0"],
-                                     stdout=subprocess.PIPE, stderr=self.log, env=full_env,
-                                     start_new_session=True)
-        line = self.proc.stdout.readline().decode()
-        if not line.startswith("PORT "):
-            self.stop()
-            raise RuntimeError(f"etl-stream-probe did not start: {line!r}")
-        super().__init__("anvil", int(line.split()[1]))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.seek(0)
-        err = self.log.read().decode(errors="replace")
-        self.log.close()
-        return self.proc.returncode, err
+from test_differential_aistore import launch
 
 
 class FastAPIStream(Endpoint):
@@ -74,7 +43,7 @@ def fqn_root(tmp_path_factory):
 @pytest.fixture(scope="module")
 def pair(target, fqn_root):
     env = server_env(target.base + SECRET_PATH, fqn_root)
-    anvil = AnvilStream(env)
+    anvil = Anvil(env, binary="etl-stream-probe")
     try:
         fastapi = FastAPIStream(env)
     except BaseException:
@@ -82,8 +51,7 @@ def pair(target, fqn_root):
         raise
     yield anvil, fastapi
     fastapi.stop()
-    code, err = anvil.stop()
-    assert code == 0 and "Sanitizer" not in err and "runtime error" not in err, (code, err[-4000:])
+    anvil.stop_cleanly()
 
 
 def both(pair, *args, **kwargs):
