@@ -21,13 +21,6 @@ void plain(server::Response& r, int status, std::string_view text) {
   r.body.assign(text);
 }
 
-// FastAPI's error shape, which the contract says to follow where the reference servers differ.
-void detail(server::Response& r, int status, std::string_view text) {
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = nlohmann::json{{"detail", text}}.dump();
-}
-
 // Per-thread scratch buffers: the decoded path, arguments and file contents of the object in
 // hand. Reused across requests, so a warm thread does not allocate for them.
 struct Scratch {
@@ -43,6 +36,12 @@ struct Scratch {
 thread_local Scratch scratch;
 
 }  // namespace
+
+void answer_detail(server::Response& r, int status, std::string_view text) {
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = nlohmann::json{{"detail", text}}.dump();
+}
 
 std::string_view strip_whitespace(std::string_view s) {
   constexpr std::string_view kSpace = " \t\n\r\v\f";
@@ -124,6 +123,7 @@ EtlHandler::EtlHandler(EtlServer& server, const EtlConfig& config, FqnReader fqn
 
 server::Dispatch EtlHandler::dispatch(const http::RequestHead& head) const noexcept {
   if (head.path() == "/health") return server::Dispatch::inline_;
+  if (is_download(head)) return server::Dispatch::worker;  // an outbound GET, then the transform
   if (config_.streaming) {
     const bool object_method = head.method == "GET" || head.method == "HEAD" ||
                                head.method == "PUT" || head.method == "POST";
@@ -146,14 +146,19 @@ void EtlHandler::handle(const server::Request& request, server::Response& respon
     plain(response, 200, "Running");
     return;
   }
+  if (is_download(head)) {
+    scratch.first_hop.clear();  // a download answers its caller, never a pipeline
+    download(head, response);
+    return;
+  }
   if (!get && !put) {
-    detail(response, 405, "Method Not Allowed");
+    answer_detail(response, 405, "Method Not Allowed");
     response.extra_headers = "Allow: GET, HEAD, PUT, POST\r\n";
     return;
   }
   if (raw_path.empty() || raw_path[0] != '/' ||
       !http::percent_decode(raw_path.substr(1), scratch.path)) {
-    detail(response, 400, "bad object path");
+    answer_detail(response, 400, "bad object path");
     return;
   }
   const auto args = http::query_param(head.query(), "etl_args");
@@ -163,8 +168,9 @@ void EtlHandler::handle(const server::Request& request, server::Response& respon
   scratch.first_hop.clear();
   if (const http::Header* node_url = head.find("Ais-Node-Url")) {
     if (!parse_pipeline(node_url->value, scratch.first_hop, scratch.rest_hops)) {
-      detail(response, 400,
-             "Invalid pipeline header: empty entry in '" + std::string(node_url->value) + "'");
+      answer_detail(
+          response, 400,
+          "Invalid pipeline header: empty entry in '" + std::string(node_url->value) + "'");
       return;
     }
   }
@@ -183,13 +189,13 @@ void EtlHandler::handle(const server::Request& request, server::Response& respon
       case FqnStatus::ok:
         break;
       case FqnStatus::not_found:
-        detail(response, 404, "FQN not found: " + scratch.fqn);
+        answer_detail(response, 404, "FQN not found: " + scratch.fqn);
         return;
       case FqnStatus::forbidden:
-        detail(response, 403, "FQN outside the allowed roots: " + scratch.fqn);
+        answer_detail(response, 403, "FQN outside the allowed roots: " + scratch.fqn);
         return;
       case FqnStatus::io_error:
-        detail(response, 500, "cannot read FQN: " + scratch.fqn);
+        answer_detail(response, 500, "cannot read FQN: " + scratch.fqn);
         return;
     }
     if (config_.direct_fqn) {
@@ -229,8 +235,8 @@ std::optional<server::Response> EtlHandler::open_hpull(const ObjectRef& object,
   UpstreamResponse upstream;
   server::Response response;
   if (!get.open(request, false) || !get.read_head(upstream)) {
-    detail(response, 502,
-           "GET " + redact_target_url(config_.target_url_text) + " failed: " + get.error());
+    answer_detail(response, 502,
+                  "GET " + redact_target_url(config_.target_url_text) + " failed: " + get.error());
     return response;
   }
   if (upstream.status == 200) return std::nullopt;
@@ -250,8 +256,9 @@ void EtlHandler::hpull(const http::RequestHead&, const ObjectRef& object,
   get.bearer_token = config_.authn_token;
   UpstreamResponse upstream = upstream_call(get);
   if (upstream.status == 0) {
-    detail(response, 502,
-           "GET " + redact_target_url(config_.target_url_text) + " failed: " + upstream.error);
+    answer_detail(
+        response, 502,
+        "GET " + redact_target_url(config_.target_url_text) + " failed: " + upstream.error);
     return;
   }
   if (upstream.status != 200) {
@@ -291,7 +298,7 @@ void EtlHandler::transform_into(std::string_view input, const ObjectRef& object,
   response.content_type = server_.mime_type();
   std::string error;
   if (!run_transform(input, object, response.body, error)) {
-    detail(response, 500, "Processing error: " + error);
+    answer_detail(response, 500, "Processing error: " + error);
     return;
   }
   if (!scratch.first_hop.empty())
@@ -307,7 +314,7 @@ void EtlHandler::direct_put(std::string_view first_hop, std::string_view rest,
 void answer_hop(HopReply reply, server::Response& response) {
   response.extra_headers.append(reply.ais_headers);
   if (reply.own_error) {
-    detail(response, reply.status, reply.body);
+    answer_detail(response, reply.status, reply.body);
     return;
   }
   response.status = reply.status;
@@ -332,6 +339,13 @@ std::optional<http::Url> EtlHandler::hop_request(std::string_view first_hop, std
     reply.own_error = true;
     reply.body = "Invalid pipeline header: cannot use hop '" + std::string(first_hop) + "'" +
                  (error.empty() ? "" : ": " + error);
+    return std::nullopt;
+  }
+  if (config_.hop_allow && !config_.hop_allow->allows(url->host, url->port)) {
+    reply.status = 403;
+    reply.own_error = true;
+    reply.body = "direct_put to '" + std::string(first_hop) + "' refused: " + url->host_header() +
+                 " is not in ANVIL_HOP_ALLOW";
     return std::nullopt;
   }
   put.method = "PUT";

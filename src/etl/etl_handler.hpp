@@ -10,6 +10,7 @@
 #include "anvil/http/url.hpp"
 #include "anvil/server/http_server.hpp"
 #include "fqn_reader.hpp"
+#include "host_allow_list.hpp"
 #include "upstream_client.hpp"
 
 namespace anvil::etl {
@@ -25,6 +26,10 @@ struct EtlConfig {
   bool direct_fqn = false;                        // ETL_DIRECT_FQN
   int direct_put_retries = 3;                     // AIS_DIRECT_PUT_RETRIES
   int64_t direct_put_backoff_ns = 1'000'000'000;  // delay unit: min(2^n, 30) units before retry n
+  // ANVIL_HOP_ALLOW: the hosts direct puts may go to; unset: any (as the reference servers).
+  std::optional<HostAllowList> hop_allow;
+  // ANVIL_DOWNLOAD_ALLOW: the hosts POST /download may fetch from; unset: the route is off.
+  std::optional<HostAllowList> download_allow;
 };
 
 // What the first hop of a pipeline made of a direct put (contract §5.5).
@@ -58,8 +63,9 @@ class EtlHandler final : public server::Handler {
   // Sends `data` to the first hop with retries (§5.6) and reports what came back.
   HopReply put_to_hop(std::string_view first_hop, std::string_view rest, std::string_view data,
                       const ObjectRef& object);
-  // The PUT to the first hop, but its body: the URL (nullopt, with `reply` the 400, when the
-  // hop is unusable), method, token and the rest of the pipeline.
+  // The PUT to the first hop, but its body: the URL (nullopt, with `reply` the 400 when the
+  // hop is unusable, the 403 when ANVIL_HOP_ALLOW leaves it out), method, token and the rest of
+  // the pipeline.
   std::optional<http::Url> hop_request(std::string_view first_hop, std::string_view rest,
                                        const ObjectRef& object, UpstreamRequest& put,
                                        HopReply& reply) const;
@@ -73,6 +79,8 @@ class EtlHandler final : public server::Handler {
   void transform_into(std::string_view input, const ObjectRef& object, server::Response& response);
   http::Url hpull_url(const ObjectRef& object) const;
   void hpull(const http::RequestHead& head, const ObjectRef& object, server::Response& response);
+  // POST /download (download_route.cpp): fetch original_url, transform, answer the result.
+  void download(const http::RequestHead& head, server::Response& response);
   // Sends the transformed object to the first hop and answers as the contract's state
   // machine says (§5.3-5.6): 204 + Ais-Direct-Put-Length, a hop's content, or its error.
   void direct_put(std::string_view first_hop, std::string_view rest, const ObjectRef& object,
@@ -94,6 +102,15 @@ void answer_hop(HopReply reply, server::Response& response);
 // Splits an Ais-Node-Url value (contract §5.2): empty or blank -> no hops; any empty entry ->
 // false (answered 400 "Invalid pipeline header"); else the first hop and the rest, trimmed.
 bool parse_pipeline(std::string_view value, std::string& first, std::string& rest);
+
+// POST /download (Go framework parity, contract §2): the exact path, no other method.
+inline bool is_download(const http::RequestHead& head) noexcept {
+  return head.method == "POST" && head.path() == "/download";
+}
+
+// FastAPI's error shape {"detail": text}, which the contract says to follow where the reference
+// servers differ.
+void answer_detail(server::Response& response, int status, std::string_view text);
 
 // Python's str.strip(): the reference servers strip etl_args on every route, WebSocket included.
 std::string_view strip_whitespace(std::string_view s);

@@ -115,6 +115,17 @@ int serve(EtlServer& etl, int argc, char** argv, TransformMode mode) {
     }
     config.direct_put_backoff_ns = *unit;
   }
+  for (auto [name, list] : {std::pair{"ANVIL_HOP_ALLOW", &config.hop_allow},
+                            std::pair{"ANVIL_DOWNLOAD_ALLOW", &config.download_allow}}) {
+    const std::string text = env_or(name, "");
+    if (text.empty()) continue;
+    std::string error;
+    *list = HostAllowList::parse(text, &error);
+    if (!*list) {
+      std::fprintf(stderr, "anvil etl: error: %s: %s\n", name, error.c_str());
+      return 2;
+    }
+  }
   config.target_url_text = env_or("AIS_TARGET_URL", "");
   if (config.target_url_text.empty() && !standalone) {
     std::fprintf(stderr,

@@ -104,7 +104,8 @@ def fqn_root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pair(target, fqn_root):
-    p = Pair(server_env(target.base + SECRET_PATH, fqn_root))
+    # POST /download is off in anvil until allowed; the Go framework has no such switch.
+    p = Pair(dict(server_env(target.base + SECRET_PATH, fqn_root), ANVIL_DOWNLOAD_ALLOW="127.0.0.1"))
     yield p
     p.stop()
 
@@ -244,6 +245,23 @@ def test_ws_fqn_and_stage_content(pair, fqn_root, hops):
     assert paths[0] == paths[1] == "/dir/a%20b?etl_args=a"
 
 
+def download_path(url, obj="dir/o b.jpg"):
+    return "/download?" + urllib.parse.urlencode({"original_url": url, "object_to": obj, "etl_args": "a"})
+
+
+def test_download(pair, target):
+    a, g = pair.both("POST", download_path(target.base + "/src/obj?sig=1"))
+    assert_same(a, g)
+    assert (a.status, a.body) == (200, b"from-target:/src/obj?sig=1")
+
+
+@pytest.mark.parametrize("query", ["/download?object_to=o", "/download?original_url=http%3A%2F%2F127.0.0.1%3A1%2Fx"])
+def test_download_without_its_parameters_is_400(pair, query):
+    a, g = pair.both("POST", query)
+    assert a.status == g.status == 400
+    assert b"required" in a.body and b"required" in g.body
+
+
 # ========== 2. where the Go framework differs (each side asserted explicitly) ==========
 #
 # | case                                  | Go framework                      | anvil (as aistore[etl] Python)  |
@@ -261,6 +279,9 @@ def test_ws_fqn_and_stage_content(pair, fqn_root, hops):
 # | POST /<path>, HEAD /health            | 405                               | hpush / 200 without body        |
 # | 405 body                              | text "Method Not Allowed"         | JSON {"detail": ...}            |
 # | Content-Type of data replies          | binary/octet-stream               | application/octet-stream        |
+# | POST /download                        | on, any URL                       | off until ANVIL_DOWNLOAD_ALLOW  |
+# | /download: source error / unreachable | 400, JSON with the full URL       | source status and body / 502,   |
+# |                                       | (its query too)                   | the URL without its query       |
 
 def test_go_differs_token_not_sent(pair, target):
     sent = {}
@@ -359,3 +380,12 @@ def test_go_differs_content_type(pair):
     a, g = pair.both("PUT", "/b/o", body=b"abc")
     assert a.headers["content-type"] == "application/octet-stream"
     assert g.headers["content-type"] == "binary/octet-stream"
+
+
+def test_go_differs_download_source_error(pair, target):
+    a, g = pair.both("POST", download_path(target.base + "/missing"))
+    assert (a.status, a.body) == (404, b"no such object")
+    assert g.status == 400 and "no such object" in json.loads(g.body)["message"]
+    a, g = pair.both("POST", download_path(f"http://127.0.0.1:{dead_port()}/x?sig=s3cr3t"))
+    assert a.status == 502 and b"/x" in a.body and b"s3cr3t" not in a.body
+    assert g.status == 400 and b"s3cr3t" in g.body

@@ -684,3 +684,119 @@ def test_pipelined_large_and_small_responses_stay_in_order(echo):
         bodies.append(rest[:length])
         rest = rest[length:]
     assert bodies == [big, b"xyz", big[::-1], b"Running"]
+
+
+# ---- outbound allow-lists and POST /download (contract §2, Go framework parity) ----
+
+def download_query(url, obj="dir/o b.jpg", args=None):
+    q = {"original_url": url, "object_to": obj}
+    if args is not None:
+        q["etl_args"] = args
+    return "/download?" + urllib.parse.urlencode(q)
+
+
+def test_download_is_off_until_allowed():
+    src = StubTarget()
+    s = etl_with_target()
+    try:
+        status, headers, body = s.request("POST", download_query(src.base + "/x/obj"))
+        assert status == 403 and b"ANVIL_DOWNLOAD_ALLOW" in body
+        assert headers["content-type"] == "application/json"
+        assert src.gets == []  # nothing was fetched
+    finally:
+        s.stop()
+        src.close()
+
+
+def test_download_fetches_transforms_and_answers():
+    src = StubTarget()
+    s = etl_with_target("etl-inspect", {"ANVIL_DOWNLOAD_ALLOW": "example.com, 127.0.0.1", "AIS_AUTHN_TOKEN": "tok"})
+    try:
+        status, headers, body = s.request("POST", download_query(src.base + "/x/obj?sig=abc", args="  {\"q\": 1} "))
+        assert status == 200, body
+        seen = json.loads(body)
+        assert seen["input"] == "from-target:/x/obj?sig=abc"
+        assert (seen["path"], seen["raw_path"], seen["etl_args"]) == ("dir/o b.jpg", "/dir/o%20b.jpg", '{"q": 1}')
+        # The cluster's token never goes to a third-party host.
+        assert src.gets == [("/x/obj?sig=abc", None)]
+        # An Ais-Node-Url on a download is not a pipeline: the result comes back to the caller.
+        status, _, body = s.request("POST", download_query(src.base + "/y"), headers={"Ais-Node-Url": "http://127.0.0.1:9"})
+        assert status == 200 and json.loads(body)["input"] == "from-target:/y"
+    finally:
+        s.stop()
+        src.close()
+
+
+def test_download_bad_requests():
+    src = StubTarget()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    s = etl_with_target(extra_env={"ANVIL_DOWNLOAD_ALLOW": f"127.0.0.1:{src.server_address[1]},127.0.0.1:{dead}"})
+    try:
+        for query, expected_status, expected_text in [
+            ("/download?object_to=o", 400, b"required"),
+            ("/download?original_url=" + urllib.parse.quote(src.base + "/x"), 400, b"required"),
+            (download_query(src.base + "/x", obj=""), 400, b"required"),
+            (download_query("ftp://127.0.0.1/x"), 400, b"original_url"),
+            (download_query("http://user:pw@127.0.0.1/x"), 400, b"original_url"),
+            (download_query("http://127.0.0.1:1/x"), 403, b"127.0.0.1:1 is not in ANVIL_DOWNLOAD_ALLOW"),
+            (download_query("http://localhost:%d/x" % src.server_address[1]), 403, b"not in ANVIL_DOWNLOAD_ALLOW"),
+            (download_query(src.base + "/missing"), 404, b"no such object"),
+            (download_query(src.base + "/boom"), 500, b"target exploded"),
+        ]:
+            status, _, body = s.request("POST", query)
+            assert (status, expected_text in body) == (expected_status, True), (query, status, body)
+        assert [p for p, _ in src.gets] == ["/missing", "/boom"]  # refused ones never left
+        # Unreachable source: 502, without the URL's query (a presigned URL's signature).
+        status, _, body = s.request("POST", download_query(f"http://127.0.0.1:{dead}/obj?X-Amz-Signature=s3cr3t"))
+        assert status == 502 and b"/obj" in body and b"s3cr3t" not in body
+        # Only POST on the exact path: other methods and paths are the object routes.
+        assert s.request("PUT", download_query(src.base + "/x"), body=b"abc")[2] == b"abc"
+        assert s.request("POST", "/download/obj", body=b"abc")[2] == b"abc"
+    finally:
+        s.stop()
+        src.close()
+
+
+def test_download_on_a_streaming_server():
+    src = StubTarget()
+    s = etl_with_target("etl-stream-probe", {"ANVIL_DOWNLOAD_ALLOW": "*"})
+    try:
+        status, _, body = s.request("POST", download_query(src.base + "/streamed"))
+        assert (status, body) == (200, b"from-target:/streamed")
+    finally:
+        s.stop()
+        src.close()
+
+
+@pytest.mark.parametrize("server", ["etl-echo", "etl-stream-probe"])
+def test_hop_allow_list(server):
+    allowed = StubHop(status=200)
+    other = StubHop(status=200)
+    port = allowed.server_address[1]
+    s = etl_with_target(server, {"ANVIL_HOP_ALLOW": f"LOCALHOST:1, 127.0.0.1:{port}"})
+    try:
+        status, headers, _ = s.request("PUT", "/b/o", body=b"data", headers={"Ais-Node-Url": allowed.url + "/d"})
+        assert status == 204 and headers["ais-direct-put-length"] == "4"
+        status, _, body = s.request("PUT", "/b/o", body=b"data", headers={"Ais-Node-Url": other.url + "/d"})
+        assert status == 403 and b"is not in ANVIL_HOP_ALLOW" in body
+        assert other.puts == []
+        # The same rule for a later hop of a pipeline: the first hop is checked by each stage.
+        status, _, body = s.request("PUT", "/b/o", body=b"data",
+                                    headers={"Ais-Node-Url": f"{other.url}/d, {allowed.url}/d"})
+        assert status == 403 and other.puts == []
+    finally:
+        s.stop()
+        allowed.shutdown()
+        other.shutdown()
+
+
+@pytest.mark.parametrize("bad", [{"ANVIL_HOP_ALLOW": "http://h"}, {"ANVIL_HOP_ALLOW": "h:0"},
+                                 {"ANVIL_HOP_ALLOW": "a,,b"}, {"ANVIL_DOWNLOAD_ALLOW": "[::1"},
+                                 {"ANVIL_DOWNLOAD_ALLOW": "h:99999"}, {"ANVIL_DOWNLOAD_ALLOW": "h/path"}])
+def test_bad_allow_list_is_refused_at_start(bad):
+    env = dict(os.environ, **bad)
+    r = subprocess.run([os.path.join(BIN, "etl-echo"), "--standalone"], capture_output=True, env=env, timeout=10)
+    name = next(iter(bad))
+    assert r.returncode == 2 and r.stderr.startswith(f"anvil etl: error: {name}: entry ".encode()), r.stderr
