@@ -7,6 +7,9 @@
 #include <optional>
 #include <string>
 
+#include <unistd.h>
+
+#include "anvil/lab/results_chart.hpp"
 #include "anvil/lab/results_table.hpp"
 #include "lab_store_access.hpp"
 #include "usage_error.hpp"
@@ -36,8 +39,13 @@ std::string suite_run_header(const lab::SuiteRunRow& row,
 }
 
 int run(const ResultsFlags& f) {
-  const std::optional<lab::ReportFormat> format = lab::report_format_from_string(f.format);
-  if (!format) throw UsageError("--format '" + f.format + "' must be table, csv or json");
+  const bool svg = f.format == "svg";
+  const std::optional<lab::ReportFormat> format =
+      svg ? lab::ReportFormat::table : lab::report_format_from_string(f.format);
+  if (!format) throw UsageError("--format '" + f.format + "' must be table, csv, json or svg");
+  if (svg && (f.output.empty() || f.output == "-") && ::isatty(STDOUT_FILENO)) {
+    throw UsageError("--format svg writes a file: give -o chart.svg");
+  }
   auto store = open_existing_store(f.db);
   const lab::SuiteRunRow suite_run =
       resolve_suite_run(*store, f.db, f.run.empty() ? "latest" : f.run, f.suite);
@@ -49,6 +57,13 @@ int run(const ResultsFlags& f) {
   const std::vector<lab::ResultRow> rows = lab::aggregate_runs(store->query_runs(filter));
 
   const std::string header = suite_run_header(suite_run, store->suite_run_warnings(suite_run.id));
+  if (svg) {
+    std::fputs(header.c_str(), stderr);
+    write_output(f.output,
+                 lab::results_chart_svg(rows, fmt::format("{} \u2014 suite run {}",
+                                                          suite_run.suite_name, suite_run.id)));
+    return 0;
+  }
   std::string body = lab::format_rows(rows, *format);
   if (*format == lab::ReportFormat::table) {
     body = header + body;
@@ -79,7 +94,8 @@ void add_results_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--suite", flags->suite, "Only suite runs of this suite");
   cmd->add_option("--target", flags->target, "Only this target");
   cmd->add_option("--scenario", flags->scenario, "Only this scenario");
-  cmd->add_option("--format", flags->format, "table, csv or json (default table)");
+  cmd->add_option("--format", flags->format,
+                  "table, csv, json, or svg (a chart; with -o FILE) (default table)");
   cmd->add_option("-o,--output", flags->output, "Write to FILE instead of stdout");
   cmd->callback([flags, &exit_code] { exit_code = run(*flags); });
 }

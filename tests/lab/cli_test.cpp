@@ -141,6 +141,29 @@ TEST_F(LabCli, CompareWithTooFewTrialsWarns) {
   EXPECT_NE(r.out.find("warning: go/single (anvil): 2 vs 2 trials"), std::string::npos) << r.out;
 }
 
+TEST_F(LabCli, ResultsAsAnSvgChart) {
+  const std::string out = dir.file("chart.svg");
+  const RunResult r = anvil_cli(
+      {"results", "--db", db, "--run", std::to_string(baseline), "--format", "svg", "-o", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("suite run " + std::to_string(baseline)), std::string::npos) << r.err;
+  const std::string svg = anvil::test::read_file(out);
+  EXPECT_TRUE(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"")) << svg;
+  EXPECT_TRUE(svg.ends_with("</svg>\n"));
+  EXPECT_NE(svg.find("etl \u2014 suite run " + std::to_string(baseline)), std::string::npos);
+  EXPECT_NE(svg.find(">1.0k</text>"), std::string::npos) << "go's median";  // 1000 req/s
+  EXPECT_NE(svg.find(">300</text>"), std::string::npos) << "flask's median";
+  // Not a terminal here (a pipe): the chart may go to stdout too.
+  const RunResult piped =
+      anvil_cli({"results", "--db", db, "--run", std::to_string(baseline), "--format", "svg"});
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.out, svg);
+  // compare has no chart.
+  expect_usage_error(anvil_cli({"compare", "latest~1", "latest", "--db", db, "--format", "svg"}),
+                     "--format 'svg'");
+}
+
 TEST_F(LabCli, BadInputIsOneLineAndExitTwo) {
   expect_usage_error(anvil_cli({"results", "--db", db, "--run", "999"}), "no suite run 999");
   expect_usage_error(anvil_cli({"results", "--db", db, "--run", "abc"}), "bad suite run 'abc'");

@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,19 @@ def test_e2e_suite_measures_peers_under_three_drivers(tmp_path):
     assert out.returncode == 0, out.stderr
     lines = [line for line in out.stdout.splitlines() if line]
     assert len(lines) == 1 + len(rows)
+
+    # The chart: well-formed XML (Python's parser), one bar per measured row, client-bound
+    # ones set apart, as many as the JSON says.
+    chart = tmp_path / "chart.svg"
+    out = run_anvil("results", "--db", str(db), "--format", "svg", "-o", str(chart))
+    assert out.returncode == 0, out.stderr
+    svg = ET.parse(chart).getroot()
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    bars = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if "bar" in e.get("class", "").split()]
+    measured = [r for r in rows if r["status"] == "ok"]
+    assert len(bars) == len(measured)
+    assert (sum("client-bound" in b.get("class") for b in bars)
+            == sum(bool(r["client_bound"]) for r in measured))
 
     # Every run has its samples and the environment was captured once.
     con = sqlite3.connect(db)
